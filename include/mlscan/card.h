@@ -1,0 +1,75 @@
+/*
+ * card.h - the run card: YAML text -> typed, validated plain data.
+ * Only src/card.c knows libyaml. Every rank parses the same bytes the same way.
+ */
+#ifndef MLSCAN_CARD_H
+#define MLSCAN_CARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "mlscan/err.h"
+
+enum mls_prior { MLS_PRIOR_LINEAR = 0, MLS_PRIOR_LOG };
+
+struct mls_param {
+        char *name;
+        double lo, hi;
+        enum mls_prior prior;
+};
+
+/* Likelihood terms; each is a negative log-likelihood contribution of one observable. */
+enum mls_term_kind {
+        MLS_TERM_GAUSS = 0, /* (x - mean)^2 / (2 sigma^2) */
+        MLS_TERM_UPPER,     /* ln(1 + exp((x - limit) / sigma)): soft upper limit */
+        MLS_TERM_LOWER,     /* ln(1 + exp((limit - x) / sigma)): soft lower limit */
+        MLS_TERM_LOGLIKE,   /* -x: the observable is a log-likelihood */
+        MLS_TERM_NLL,       /* x: the observable is a negative log-likelihood (or chi2/2) */
+};
+
+struct mls_term {
+        char *obs;          /* observable name */
+        int obs_index;      /* index into the physics model's observables */
+        enum mls_term_kind kind;
+        double mean;        /* gauss: mean; upper/lower: limit */
+        double sigma;
+};
+
+struct mls_card {
+        /* where it came from */
+        char *path;         /* as given on the command line */
+        char *text;         /* the whole card, stored in the output file */
+        size_t text_len;
+        /* run: */
+        char *name;
+        char *output;
+        uint64_t seed;
+        int method;         /* index into the method table (method.h) */
+        double checkpoint_seconds;
+        /* stop: (0 = no limit; at least one is set) */
+        int64_t max_evaluations;
+        int64_t max_good;
+        /* parameters: */
+        int nparams;
+        struct mls_param *params;
+        /* physics: */
+        int builtin;        /* index into the built-in model table (physics.h) */
+        /* likelihood: */
+        int nterms;
+        struct mls_term *terms;
+        /* target: */
+        double nll_below;
+};
+
+/*
+ * mls_card_parse - parse and validate @len bytes of @text, named @path in messages.
+ * Not collective. On MLS_OK, @card is filled (release with mls_card_fini()); on
+ * MLS_ERR_CONFIG, @err holds one line "path:line:col: message" and @card is empty.
+ * @text and @path are borrowed (copied into the card).
+ */
+mls_rc mls_card_parse(const char *text, size_t len, const char *path, struct mls_card *card,
+                      char *err, size_t errlen);
+
+/* mls_card_fini - release what @card owns and zero it. NULL-safe. */
+void mls_card_fini(struct mls_card *card);
+
+#endif /* MLSCAN_CARD_H */

@@ -1,0 +1,26 @@
+/*
+ * farm.h - the run: rank 0 coordinates (method, dataset, dispatch, checkpoints), the
+ * other ranks evaluate points and write what they evaluated at each checkpoint.
+ * The only module that sends point-to-point MPI messages.
+ */
+#ifndef MLSCAN_FARM_H
+#define MLSCAN_FARM_H
+
+#include <stdbool.h>
+#include <mpi.h>
+#include "mlscan/card.h"
+#include "mlscan/err.h"
+#include "mlscan/store.h"
+
+struct mls_farm_opts {
+        int inflight;           /* points in flight per worker */
+};
+
+/*
+ * mls_farm_run - run the scan of @card, writing rows into @store.
+ * Collective over @comm. With one rank, rank 0 evaluates the points itself.
+ */
+mls_rc mls_farm_run(MPI_Comm comm, const struct mls_card *card, mls_store *store,
+                    const struct mls_farm_opts *opts);
+
+#endif /* MLSCAN_FARM_H */

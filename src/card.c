@@ -1,0 +1,689 @@
+/*
+ * card.c - the run card: YAML (libyaml's document API) -> struct mls_card.
+ * The only file that knows libyaml. Every section is a typed key table; unknown keys,
+ * duplicates, wrong types, out-of-range values and missing keys are rejected with
+ * "file:line:col: message", where line and column are 1-based.
+ */
+#include <config.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "mlscan/card.h"
+#include "mlscan/method.h"
+#include "mlscan/physics.h"
+#include "mlscan/util.h"
+
+enum key_type {
+        KEY_STRING,
+        KEY_INT,        /* int64_t */
+        KEY_SEED,       /* uint64_t */
+        KEY_REAL,       /* double */
+        KEY_RANGE,      /* double[2], lo < hi */
+        KEY_PRIOR,      /* enum mls_prior */
+        KEY_METHOD,     /* int: index into the method table */
+        KEY_BUILTIN,    /* int: index into the built-in model table */
+};
+
+struct key {
+        const char *name;
+        enum key_type type;
+        size_t off;
+        double min, max;        /* for numbers: the accepted closed range */
+        bool required;
+};
+
+#define MAX_KEYS 16
+
+struct parser {
+        const char *path;
+        yaml_document_t doc;
+        char *err;
+        size_t errlen;
+};
+
+static mls_rc fail_at(struct parser *p, const yaml_mark_t *mark, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static mls_rc fail_at(struct parser *p, const yaml_mark_t *mark, const char *fmt, ...)
+{
+        char msg[768];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        snprintf(p->err, p->errlen, "%s:%zu:%zu: %s", p->path, mark->line + 1, mark->column + 1, msg);
+        return MLS_ERR_CONFIG;
+}
+
+#define FAIL(p, node, ...) fail_at((p), &(node)->start_mark, __VA_ARGS__)
+
+static yaml_node_t *node_at(struct parser *p, int index)
+{
+        return yaml_document_get_node(&p->doc, index);
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+        return (const char *)n->data.scalar.value;
+}
+
+static const char *node_kind(const yaml_node_t *n)
+{
+        switch (n->type) {
+        case YAML_SCALAR_NODE: return "a scalar";
+        case YAML_SEQUENCE_NODE: return "a list";
+        case YAML_MAPPING_NODE: return "a mapping";
+        default: return "nothing";
+        }
+}
+
+static bool is_plain_scalar(const yaml_node_t *n)
+{
+        return n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+}
+
+/* An empty plain scalar ("key:" with no value) is YAML's null. */
+static bool is_null(const yaml_node_t *n)
+{
+        return is_plain_scalar(n) && (n->data.scalar.length == 0 || strcmp(scalar(n), "~") == 0 ||
+                                      strcmp(scalar(n), "null") == 0);
+}
+
+static mls_rc parse_real(struct parser *p, const yaml_node_t *n, const char *what, double *out)
+{
+        const char *s;
+        char *end;
+        double v;
+
+        if (n->type != YAML_SCALAR_NODE)
+                return FAIL(p, n, "%s: expected a number, got %s", what, node_kind(n));
+        s = scalar(n);
+        if (!is_plain_scalar(n))
+                return FAIL(p, n, "%s: expected a number, got the quoted string '%s'", what, s);
+        errno = 0;
+        v = strtod(s, &end);
+        if (end == s || *end != '\0')
+                return FAIL(p, n, "%s: expected a number, got '%s'", what, s);
+        if (!isfinite(v) || errno == ERANGE)
+                return FAIL(p, n, "%s: '%s' is not a finite number", what, s);
+        *out = v;
+        return MLS_OK;
+}
+
+static mls_rc parse_int(struct parser *p, const yaml_node_t *n, const char *what, int64_t *out)
+{
+        double v;
+        mls_rc rc;
+
+        /* Integers may be written 200000 or 2e5; both must be whole numbers. */
+        if ((rc = parse_real(p, n, what, &v)) != MLS_OK) {
+                if (n->type == YAML_SCALAR_NODE && is_plain_scalar(n))
+                        return FAIL(p, n, "%s: expected an integer, got '%s'", what, scalar(n));
+                return rc;
+        }
+        if (v != floor(v) || fabs(v) > 9.0e15)
+                return FAIL(p, n, "%s: expected an integer, got '%s'", what, scalar(n));
+        *out = (int64_t)v;
+        return MLS_OK;
+}
+
+static mls_rc check_range(struct parser *p, const yaml_node_t *n, const char *what,
+                          const struct key *k, double v)
+{
+        if (v < k->min || v > k->max)
+                return FAIL(p, n, "%s: %s is out of range [%g, %g]", what, scalar(n), k->min, k->max);
+        return MLS_OK;
+}
+
+static void list_names(char *buf, size_t len, int count, const char *(*name)(int))
+{
+        size_t used = 0;
+
+        buf[0] = '\0';
+        for (int i = 0; i < count && used < len; i++)
+                used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "", name(i));
+}
+
+static const char *method_name(int i)
+{
+        return mls_method_get(i)->name;
+}
+
+static const char *builtin_name(int i)
+{
+        return mls_builtin_get(i)->name;
+}
+
+static const char *const prior_names[] = { "linear", "log" };
+
+static const char *prior_name(int i)
+{
+        return prior_names[i];
+}
+
+static mls_rc parse_enum(struct parser *p, const yaml_node_t *n, const char *what, int count,
+                         const char *(*name)(int), const char *noun, int *out)
+{
+        char names[512];
+
+        if (n->type != YAML_SCALAR_NODE)
+                return FAIL(p, n, "%s: expected a name, got %s", what, node_kind(n));
+        for (int i = 0; i < count; i++) {
+                if (strcmp(scalar(n), name(i)) == 0) {
+                        *out = i;
+                        return MLS_OK;
+                }
+        }
+        list_names(names, sizeof(names), count, name);
+        return FAIL(p, n, "%s: unknown %s '%s' (expected one of: %s)", what, noun, scalar(n), names);
+}
+
+static mls_rc parse_range(struct parser *p, const yaml_node_t *n, const char *what, double *out)
+{
+        yaml_node_item_t *items;
+        char sub[300];
+        mls_rc rc;
+
+        if (n->type != YAML_SEQUENCE_NODE)
+                return FAIL(p, n, "%s: expected a list [low, high], got %s", what, node_kind(n));
+        items = n->data.sequence.items.start;
+        if (n->data.sequence.items.top - items != 2)
+                return FAIL(p, n, "%s: expected a list of two numbers [low, high], got %d items", what,
+                            (int)(n->data.sequence.items.top - items));
+        for (int i = 0; i < 2; i++) {
+                snprintf(sub, sizeof(sub), "%s[%d]", what, i);
+                if ((rc = parse_real(p, node_at(p, items[i]), sub, &out[i])) != MLS_OK)
+                        return rc;
+        }
+        if (!(out[0] < out[1]))
+                return FAIL(p, n, "%s: the low end %g must be below the high end %g", what, out[0], out[1]);
+        return MLS_OK;
+}
+
+static mls_rc parse_value(struct parser *p, const yaml_node_t *n, const char *what,
+                          const struct key *k, char *base)
+{
+        void *field = base + k->off;
+        int64_t i64 = 0;
+        double v = 0.0;
+        mls_rc rc = MLS_OK;
+
+        switch (k->type) {
+        case KEY_STRING:
+                if (n->type != YAML_SCALAR_NODE || is_null(n))
+                        return FAIL(p, n, "%s: expected a string, got %s", what,
+                                    is_null(n) ? "nothing" : node_kind(n));
+                mls_free((char **)field);
+                *(char **)field = mls_strdup(scalar(n));
+                return MLS_OK;
+        case KEY_INT:
+        case KEY_SEED:
+                if ((rc = parse_int(p, n, what, &i64)) == MLS_OK)
+                        rc = check_range(p, n, what, k, (double)i64);
+                if (rc == MLS_OK && k->type == KEY_INT)
+                        *(int64_t *)field = i64;
+                else if (rc == MLS_OK)
+                        *(uint64_t *)field = (uint64_t)i64;
+                return rc;
+        case KEY_REAL:
+                if ((rc = parse_real(p, n, what, &v)) == MLS_OK)
+                        rc = check_range(p, n, what, k, v);
+                if (rc == MLS_OK)
+                        *(double *)field = v;
+                return rc;
+        case KEY_RANGE:
+                return parse_range(p, n, what, (double *)field);
+        case KEY_PRIOR:
+                return parse_enum(p, n, what, 2, prior_name, "prior", (int *)field);
+        case KEY_METHOD:
+                return parse_enum(p, n, what, mls_method_count(), method_name, "method", (int *)field);
+        case KEY_BUILTIN:
+                return parse_enum(p, n, what, mls_builtin_count(), builtin_name, "built-in model",
+                                  (int *)field);
+        }
+        return MLS_ERR_INTERNAL;
+}
+
+/*
+ * parse_mapping - parse the mapping @n of section @sect with the key table @keys into @base.
+ * @where[i] receives the value node of keys[i] (NULL when absent), for later cross-checks.
+ */
+static mls_rc parse_mapping(struct parser *p, const yaml_node_t *n, const char *sect,
+                            const struct key *keys, int nkeys, void *base, const yaml_node_t **where)
+{
+        char what[256], names[512];
+        size_t used = 0, keyline[MAX_KEYS];
+
+        names[0] = '\0';
+        for (int i = 0; i < nkeys; i++) {
+                where[i] = NULL;
+                used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s", i ? ", " : "",
+                                         keys[i].name);
+        }
+        if (n->type != YAML_MAPPING_NODE)
+                return FAIL(p, n, "%s: expected a mapping of keys (%s), got %s", sect, names, node_kind(n));
+        for (yaml_node_pair_t *pair = n->data.mapping.pairs.start; pair < n->data.mapping.pairs.top; pair++) {
+                yaml_node_t *kn = node_at(p, pair->key), *vn = node_at(p, pair->value);
+                int i;
+                mls_rc rc;
+
+                if (kn->type != YAML_SCALAR_NODE)
+                        return FAIL(p, kn, "%s: a key must be a plain name, got %s", sect, node_kind(kn));
+                for (i = 0; i < nkeys; i++)
+                        if (strcmp(scalar(kn), keys[i].name) == 0)
+                                break;
+                if (i == nkeys)
+                        return FAIL(p, kn, "%s: unknown key '%s' (expected one of: %s)", sect, scalar(kn), names);
+                if (where[i])
+                        return FAIL(p, kn, "%s: duplicate key '%s' (first given at line %zu)", sect,
+                                    scalar(kn), keyline[i]);
+                where[i] = vn;
+                keyline[i] = kn->start_mark.line + 1;
+                snprintf(what, sizeof(what), "%s.%s", sect, keys[i].name);
+                if ((rc = parse_value(p, vn, what, &keys[i], base)) != MLS_OK)
+                        return rc;
+        }
+        for (int i = 0; i < nkeys; i++)
+                if (keys[i].required && !where[i])
+                        return FAIL(p, n, "%s: missing required key '%s'", sect, keys[i].name);
+        return MLS_OK;
+}
+
+/* ------------------------------------------------------------------ sections */
+
+#define CARD_KEY(name, type, field, min, max, req) \
+        { name, type, offsetof(struct mls_card, field), min, max, req }
+
+static const struct key run_keys[] = {
+        CARD_KEY("name", KEY_STRING, name, 0, 0, false),
+        CARD_KEY("output", KEY_STRING, output, 0, 0, false),
+        CARD_KEY("seed", KEY_SEED, seed, 0, 9.0e15, false),
+        CARD_KEY("method", KEY_METHOD, method, 0, 0, false),
+        CARD_KEY("checkpoint_seconds", KEY_REAL, checkpoint_seconds, 0.01, 1.0e7, false),
+};
+
+static const struct key stop_keys[] = {
+        CARD_KEY("evaluations", KEY_INT, max_evaluations, 1, 9.0e15, false),
+        CARD_KEY("good_points", KEY_INT, max_good, 1, 9.0e15, false),
+};
+
+static const struct key physics_keys[] = {
+        CARD_KEY("builtin", KEY_BUILTIN, builtin, 0, 0, true),
+};
+
+static const struct key target_keys[] = {
+        CARD_KEY("nll_below", KEY_REAL, nll_below, -1.0e300, 1.0e300, true),
+};
+
+#define PARAM_KEY(name, type, field, req) \
+        { name, type, offsetof(struct mls_param, field), 0, 0, req }
+
+static const struct key param_keys[] = {
+        PARAM_KEY("range", KEY_RANGE, lo, true),
+        PARAM_KEY("prior", KEY_PRIOR, prior, false),
+};
+
+#define TERM_KEY(name, field, min, max) \
+        { name, KEY_REAL, offsetof(struct mls_term, field), min, max, true }
+
+static const struct key gauss_keys[] = {
+        TERM_KEY("mean", mean, -1.0e300, 1.0e300),
+        TERM_KEY("sigma", sigma, 1.0e-300, 1.0e300),
+};
+
+static const struct key limit_keys[] = {
+        TERM_KEY("limit", mean, -1.0e300, 1.0e300),
+        TERM_KEY("sigma", sigma, 1.0e-300, 1.0e300),
+};
+
+struct term_kind {
+        const char *name;
+        enum mls_term_kind kind;
+        const struct key *keys;
+        int nkeys;
+};
+
+static const struct term_kind term_kinds[] = {
+        { "gauss", MLS_TERM_GAUSS, gauss_keys, 2 },
+        { "upper", MLS_TERM_UPPER, limit_keys, 2 },
+        { "lower", MLS_TERM_LOWER, limit_keys, 2 },
+        { "loglike", MLS_TERM_LOGLIKE, NULL, 0 },
+        { "nll", MLS_TERM_NLL, NULL, 0 },
+};
+#define NTERM_KINDS ((int)(sizeof(term_kinds) / sizeof(term_kinds[0])))
+
+static const char *term_kind_name(int i)
+{
+        return term_kinds[i].name;
+}
+
+#define NKEYS(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+static bool is_identifier(const char *s)
+{
+        if (!(isalpha((unsigned char)*s) || *s == '_'))
+                return false;
+        for (s++; *s; s++)
+                if (!(isalnum((unsigned char)*s) || *s == '_'))
+                        return false;
+        return true;
+}
+
+static mls_rc parse_parameters(struct parser *p, const yaml_node_t *n, struct mls_card *c)
+{
+        const yaml_node_t *where[MAX_KEYS];
+        char sect[320];
+        mls_rc rc;
+
+        if (n->type != YAML_MAPPING_NODE || n->data.mapping.pairs.top == n->data.mapping.pairs.start)
+                return FAIL(p, n, "parameters: expected a mapping of parameter names to {range: [low, high]}, got %s",
+                            n->type == YAML_MAPPING_NODE ? "an empty mapping" : node_kind(n));
+        c->params = mls_calloc((size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start),
+                               sizeof(*c->params));
+        for (yaml_node_pair_t *pair = n->data.mapping.pairs.start; pair < n->data.mapping.pairs.top; pair++) {
+                yaml_node_t *kn = node_at(p, pair->key), *vn = node_at(p, pair->value);
+                struct mls_param *par = &c->params[c->nparams];
+
+                if (kn->type != YAML_SCALAR_NODE || !is_identifier(scalar(kn)))
+                        return FAIL(p, kn, "parameters: a parameter name must start with a letter or '_' and hold only letters, digits and '_', got %s%s%s",
+                                    kn->type == YAML_SCALAR_NODE ? "'" : "",
+                                    kn->type == YAML_SCALAR_NODE ? scalar(kn) : node_kind(kn),
+                                    kn->type == YAML_SCALAR_NODE ? "'" : "");
+                for (int i = 0; i < c->nparams; i++)
+                        if (strcmp(c->params[i].name, scalar(kn)) == 0)
+                                return FAIL(p, kn, "parameters: duplicate parameter '%s'", scalar(kn));
+                par->name = mls_strdup(scalar(kn));
+                par->prior = MLS_PRIOR_LINEAR;
+                c->nparams++;
+                snprintf(sect, sizeof(sect), "parameters.%s", par->name);
+                if ((rc = parse_mapping(p, vn, sect, param_keys, NKEYS(param_keys), par, where)) != MLS_OK)
+                        return rc;
+                if (par->prior == MLS_PRIOR_LOG && par->lo <= 0.0)
+                        return FAIL(p, where[1], "%s.prior: a log prior needs a positive range, got low end %g",
+                                    sect, par->lo);
+        }
+        return MLS_OK;
+}
+
+static mls_rc parse_term(struct parser *p, const yaml_node_t *kn, const yaml_node_t *vn,
+                         const struct mls_builtin *model, struct mls_term *t)
+{
+        const yaml_node_t *where[MAX_KEYS], *kind_node, *args;
+        char sect[320], names[256];
+        int kind = -1, obs = -1;
+        mls_rc rc;
+
+        for (int i = 0; i < model->nobs; i++)
+                if (strcmp(model->obs_names[i], scalar(kn)) == 0)
+                        obs = i;
+        if (obs < 0) {
+                size_t used = 0;
+
+                names[0] = '\0';
+                for (int i = 0; i < model->nobs; i++)
+                        used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s", i ? ", " : "",
+                                                 model->obs_names[i]);
+                return FAIL(p, kn, "likelihood: unknown observable '%s' (model %s provides: %s)",
+                            scalar(kn), model->name, names);
+        }
+        t->obs = mls_strdup(scalar(kn));
+        t->obs_index = obs;
+        snprintf(sect, sizeof(sect), "likelihood.%s", t->obs);
+        list_names(names, sizeof(names), NTERM_KINDS, term_kind_name);
+        /* Either {kind: {arguments}} or a bare kind name for kinds without arguments. */
+        if (vn->type == YAML_MAPPING_NODE && vn->data.mapping.pairs.top - vn->data.mapping.pairs.start == 1) {
+                kind_node = node_at(p, vn->data.mapping.pairs.start->key);
+                args = node_at(p, vn->data.mapping.pairs.start->value);
+        } else if (vn->type == YAML_SCALAR_NODE && !is_null(vn)) {
+                kind_node = vn;
+                args = NULL;
+        } else {
+                return FAIL(p, vn, "%s: expected one term, such as {gauss: {mean: 125, sigma: 3}} (kinds: %s)",
+                            sect, names);
+        }
+        if ((rc = parse_enum(p, kind_node, sect, NTERM_KINDS, term_kind_name, "term kind", &kind)) != MLS_OK)
+                return rc;
+        t->kind = term_kinds[kind].kind;
+        snprintf(sect + strlen(sect), sizeof(sect) - strlen(sect), ".%s", term_kinds[kind].name);
+        if (term_kinds[kind].nkeys == 0) {
+                if (args && !is_null(args) &&
+                    !(args->type == YAML_MAPPING_NODE && args->data.mapping.pairs.top == args->data.mapping.pairs.start))
+                        return FAIL(p, args, "%s: takes no arguments", sect);
+                return MLS_OK;
+        }
+        if (!args)
+                return FAIL(p, kind_node, "%s: needs arguments, such as {%s: {%s: ..., %s: ...}}", sect,
+                            term_kinds[kind].name, term_kinds[kind].keys[0].name, term_kinds[kind].keys[1].name);
+        return parse_mapping(p, args, sect, term_kinds[kind].keys, term_kinds[kind].nkeys, t, where);
+}
+
+static mls_rc parse_likelihood(struct parser *p, const yaml_node_t *n, struct mls_card *c)
+{
+        const struct mls_builtin *model = mls_builtin_get(c->builtin);
+        mls_rc rc;
+
+        if (n->type != YAML_MAPPING_NODE || n->data.mapping.pairs.top == n->data.mapping.pairs.start)
+                return FAIL(p, n, "likelihood: expected a mapping of observables to terms, got %s",
+                            n->type == YAML_MAPPING_NODE ? "an empty mapping" : node_kind(n));
+        c->terms = mls_calloc((size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start),
+                              sizeof(*c->terms));
+        for (yaml_node_pair_t *pair = n->data.mapping.pairs.start; pair < n->data.mapping.pairs.top; pair++) {
+                yaml_node_t *kn = node_at(p, pair->key), *vn = node_at(p, pair->value);
+
+                if (kn->type != YAML_SCALAR_NODE)
+                        return FAIL(p, kn, "likelihood: expected an observable name, got %s", node_kind(kn));
+                for (int i = 0; i < c->nterms; i++)
+                        if (strcmp(c->terms[i].obs, scalar(kn)) == 0)
+                                return FAIL(p, kn, "likelihood: duplicate observable '%s'", scalar(kn));
+                rc = parse_term(p, kn, vn, model, &c->terms[c->nterms]);
+                if (c->terms[c->nterms].obs)
+                        c->nterms++;
+                if (rc != MLS_OK)
+                        return rc;
+        }
+        return MLS_OK;
+}
+
+static mls_rc parse_physics(struct parser *p, const yaml_node_t *n, struct mls_card *c)
+{
+        const yaml_node_t *where[MAX_KEYS];
+        const struct mls_builtin *model;
+        mls_rc rc;
+
+        if ((rc = parse_mapping(p, n, "physics", physics_keys, NKEYS(physics_keys), c, where)) != MLS_OK)
+                return rc;
+        model = mls_builtin_get(c->builtin);
+        if (model->dim && model->dim != c->nparams)
+                return FAIL(p, where[0], "physics.builtin: model '%s' takes %d parameters, the card defines %d",
+                            model->name, model->dim, c->nparams);
+        if (c->nparams < model->min_dim)
+                return FAIL(p, where[0], "physics.builtin: model '%s' takes at least %d parameters, the card defines %d",
+                            model->name, model->min_dim, c->nparams);
+        return MLS_OK;
+}
+
+/* The top level: each section once, parsed in dependency order. */
+enum { SEC_RUN, SEC_STOP, SEC_PARAMETERS, SEC_PHYSICS, SEC_LIKELIHOOD, SEC_TARGET, NSECTIONS };
+static const char *const section_names[NSECTIONS] = {
+        "run", "stop", "parameters", "physics", "likelihood", "target",
+};
+static const bool section_required[NSECTIONS] = { false, true, true, true, true, true };
+
+static const char *section_name(int i)
+{
+        return section_names[i];
+}
+
+static mls_rc parse_root(struct parser *p, const yaml_node_t *root, struct mls_card *c)
+{
+        const yaml_node_t *sec[NSECTIONS] = { NULL }, *seckey[NSECTIONS] = { NULL }, *where[MAX_KEYS];
+        char names[256];
+        mls_rc rc;
+
+        list_names(names, sizeof(names), NSECTIONS, section_name);
+        if (root->type != YAML_MAPPING_NODE)
+                return FAIL(p, root, "a run card is a mapping of sections (%s), got %s", names, node_kind(root));
+        for (yaml_node_pair_t *pair = root->data.mapping.pairs.start; pair < root->data.mapping.pairs.top; pair++) {
+                yaml_node_t *kn = node_at(p, pair->key);
+                int i;
+
+                if (kn->type != YAML_SCALAR_NODE)
+                        return FAIL(p, kn, "a section name must be a plain name, got %s", node_kind(kn));
+                for (i = 0; i < NSECTIONS; i++)
+                        if (strcmp(scalar(kn), section_names[i]) == 0)
+                                break;
+                if (i == NSECTIONS)
+                        return FAIL(p, kn, "unknown section '%s' (expected one of: %s)", scalar(kn), names);
+                if (seckey[i])
+                        return FAIL(p, kn, "duplicate section '%s' (first given at line %zu)", scalar(kn),
+                                    seckey[i]->start_mark.line + 1);
+                seckey[i] = kn;
+                sec[i] = node_at(p, pair->value);
+        }
+        for (int i = 0; i < NSECTIONS; i++)
+                if (!sec[i] && section_required[i])
+                        return FAIL(p, root, "missing required section '%s'", section_names[i]);
+        if (sec[SEC_RUN] && (rc = parse_mapping(p, sec[SEC_RUN], "run", run_keys, NKEYS(run_keys), c, where)) != MLS_OK)
+                return rc;
+        if ((rc = parse_mapping(p, sec[SEC_STOP], "stop", stop_keys, NKEYS(stop_keys), c, where)) != MLS_OK)
+                return rc;
+        if (!where[0] && !where[1])
+                return FAIL(p, sec[SEC_STOP], "stop: give evaluations, good_points or both");
+        if ((rc = parse_parameters(p, sec[SEC_PARAMETERS], c)) != MLS_OK ||
+            (rc = parse_physics(p, sec[SEC_PHYSICS], c)) != MLS_OK ||
+            (rc = parse_likelihood(p, sec[SEC_LIKELIHOOD], c)) != MLS_OK)
+                return rc;
+        return parse_mapping(p, sec[SEC_TARGET], "target", target_keys, NKEYS(target_keys), c, where);
+}
+
+/* The default run name is the card's file name without directory and extension. */
+static char *default_name(const char *path)
+{
+        const char *base = strrchr(path, '/');
+        char *name, *dot;
+
+        name = mls_strdup(base ? base + 1 : path);
+        if ((dot = strrchr(name, '.')) && dot != name)
+                *dot = '\0';
+        if (!*name) {
+                free(name);
+                name = mls_strdup("mlscan");
+        }
+        return name;
+}
+
+static void set_defaults(struct mls_card *c)
+{
+        c->seed = 1;
+        c->method = mls_method_find("random");
+        c->checkpoint_seconds = 60.0;
+        c->builtin = -1;
+}
+
+static void finish_defaults(struct mls_card *c)
+{
+        if (!c->name)
+                c->name = default_name(c->path);
+        if (!c->output) {
+                size_t len = strlen(c->name) + 4;
+
+                c->output = mls_calloc(len, 1);
+                snprintf(c->output, len, "%s.h5", c->name);
+        }
+}
+
+static mls_rc load_document(struct parser *p, const char *text, size_t len)
+{
+        yaml_parser_t yp;
+        yaml_document_t extra;
+        yaml_node_t *root;
+        mls_rc rc = MLS_OK;
+
+        if (!yaml_parser_initialize(&yp))
+                return MLS_ERR_NOMEM;
+        yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
+        if (!yaml_parser_load(&yp, &p->doc)) {
+                yaml_mark_t mark = yp.problem_mark;
+
+                snprintf(p->err, p->errlen, "%s:%zu:%zu: YAML syntax error: %s%s%s", p->path, mark.line + 1,
+                         mark.column + 1, yp.problem ? yp.problem : "unknown problem",
+                         yp.context ? " " : "", yp.context ? yp.context : "");
+                yaml_parser_delete(&yp);
+                memset(&p->doc, 0, sizeof(p->doc));
+                return MLS_ERR_CONFIG;
+        }
+        root = yaml_document_get_root_node(&p->doc);
+        if (!root || is_null(root)) {
+                snprintf(p->err, p->errlen, "%s:1:1: the run card is empty", p->path);
+                rc = MLS_ERR_CONFIG;
+        } else if (yaml_parser_load(&yp, &extra)) {
+                yaml_node_t *r2 = yaml_document_get_root_node(&extra);
+
+                if (r2)
+                        rc = FAIL(p, r2, "a run card holds one YAML document; remove the second '---' and what follows");
+                yaml_document_delete(&extra);
+        } else {
+                yaml_mark_t mark = yp.problem_mark;
+
+                snprintf(p->err, p->errlen, "%s:%zu:%zu: YAML syntax error: %s", p->path, mark.line + 1,
+                         mark.column + 1, yp.problem ? yp.problem : "unknown problem");
+                rc = MLS_ERR_CONFIG;
+        }
+        yaml_parser_delete(&yp);
+        return rc;
+}
+
+mls_rc mls_card_parse(const char *text, size_t len, const char *path, struct mls_card *card,
+                      char *err, size_t errlen)
+{
+        struct parser p = { .path = path, .err = err, .errlen = errlen };
+        mls_rc rc;
+
+        memset(card, 0, sizeof(*card));
+        err[0] = '\0';
+        card->path = mls_strdup(path);
+        card->text = mls_calloc(len + 1, 1);
+        memcpy(card->text, text, len);
+        card->text_len = len;
+        set_defaults(card);
+        if (memchr(text, '\0', len)) {
+                snprintf(err, errlen, "%s:1:1: the run card holds a NUL byte; it must be a YAML text file", path);
+                rc = MLS_ERR_CONFIG;
+        } else if ((rc = load_document(&p, text, len)) == MLS_OK) {
+                rc = parse_root(&p, yaml_document_get_root_node(&p.doc), card);
+        }
+        if (p.doc.nodes.start)
+                yaml_document_delete(&p.doc);
+        if (rc == MLS_OK)
+                finish_defaults(card);
+        else
+                mls_card_fini(card);
+        return rc;
+}
+
+void mls_card_fini(struct mls_card *card)
+{
+        if (!card)
+                return;
+        mls_free(&card->path);
+        mls_free(&card->text);
+        mls_free(&card->name);
+        mls_free(&card->output);
+        for (int i = 0; i < card->nparams; i++)
+                mls_free(&card->params[i].name);
+        mls_free(&card->params);
+        for (int i = 0; i < card->nterms; i++)
+                mls_free(&card->terms[i].obs);
+        mls_free(&card->terms);
+        memset(card, 0, sizeof(*card));
+}

@@ -1,0 +1,254 @@
+/* cmd.c - the command line, reading the run card once, and the sub-commands run and check. */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mlscan/card.h"
+#include "mlscan/cmd.h"
+#include "mlscan/eval.h"
+#include "mlscan/farm.h"
+#include "mlscan/likelihood.h"
+#include "mlscan/log.h"
+#include "mlscan/method.h"
+#include "mlscan/physics.h"
+#include "mlscan/rng.h"
+#include "mlscan/store.h"
+#include "mlscan/util.h"
+
+static mls_rc cmd_run(MPI_Comm comm, const struct mls_opts *o);
+static mls_rc cmd_check(MPI_Comm comm, const struct mls_opts *o);
+
+static const struct {
+        const char *name;
+        mls_rc (*fn)(MPI_Comm comm, const struct mls_opts *o);
+} commands[] = {
+        { "run", cmd_run },
+        { "check", cmd_check },
+};
+#define NCOMMANDS ((int)(sizeof(commands) / sizeof(commands[0])))
+
+static int command_find(const char *name)
+{
+        for (int i = 0; i < NCOMMANDS; i++)
+                if (!strcmp(commands[i].name, name))
+                        return i;
+        return -1;
+}
+
+void mls_report(MPI_Comm comm, const char *msg)
+{
+        int rank = 0;
+
+        MPI_Comm_rank(comm, &rank);
+        if (rank == 0) {
+                fprintf(stderr, "%s\n", msg);
+                fflush(stderr);
+        }
+}
+
+void mls_usage(void)
+{
+        printf("Usage: mpirun -n N mlscan [run] CARD.yaml [--output FILE] [--force] [-q|-v]\n"
+               "       mlscan check CARD.yaml\n"
+               "       mlscan --help | --version\n"
+               "\n"
+               "mlscan scans a model's parameter space, proposing points with a neural network\n"
+               "trained on the points evaluated so far, and writes every point to one HDF5 file.\n"
+               "\n"
+               "Commands:\n"
+               "  run      run the scan the card describes (the default command); rank 0\n"
+               "           coordinates, the other ranks evaluate points; one rank alone also works\n"
+               "  check    validate the card and evaluate one point (the scan's first random draw),\n"
+               "           printing its parameters, observables, likelihood terms and NLL\n"
+               "\n"
+               "Options:\n"
+               "  -o, --output FILE  write to FILE instead of the card's run.output\n"
+               "  -f, --force        overwrite an existing output file (otherwise it is refused)\n"
+               "  -q, --quiet        print warnings and errors only\n"
+               "  -v, --verbose      print debug messages\n"
+               "  -h, --help         print this help and exit\n"
+               "  -V, --version      print the version and exit\n"
+               "\n"
+               "Exit status: 0 success, 2 bad command line or run card, 1 any other failure.\n"
+               "Run card reference: man mlscan, and share/mlscan/examples/*.yaml.\n");
+}
+
+mls_rc mls_opts_parse(int argc, char **argv, struct mls_opts *o, char *err, size_t errlen)
+{
+        bool have_command = false;
+
+        memset(o, 0, sizeof(*o));
+        err[0] = '\0';
+        for (int i = 1; i < argc; i++) {
+                const char *a = argv[i];
+
+                if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+                        o->help = true;
+                } else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+                        o->version = true;
+                } else if (!strcmp(a, "-f") || !strcmp(a, "--force")) {
+                        o->force = true;
+                } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+                        o->verbosity = -1;
+                } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+                        o->verbosity = 1;
+                } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
+                        if (i + 1 >= argc || !argv[i + 1][0]) {
+                                snprintf(err, errlen, "mlscan: %s needs a file name (see mlscan --help)", a);
+                                return MLS_ERR_USAGE;
+                        }
+                        o->output = argv[++i];
+                } else if (!strncmp(a, "--output=", 9) && a[9]) {
+                        o->output = a + 9;
+                } else if (a[0] == '-' && a[1]) {
+                        snprintf(err, errlen, "mlscan: unknown option '%s' (see mlscan --help)", a);
+                        return MLS_ERR_USAGE;
+                } else if (!have_command && !o->card && command_find(a) >= 0) {
+                        o->command = command_find(a);
+                        have_command = true;
+                } else if (!o->card) {
+                        o->card = a;
+                } else {
+                        snprintf(err, errlen, "mlscan: unexpected argument '%s' (one run card at a time)", a);
+                        return MLS_ERR_USAGE;
+                }
+        }
+        if (!o->card && !o->help && !o->version) {
+                snprintf(err, errlen, "mlscan: no run card given (usage: mlscan [run|check] CARD.yaml; see mlscan --help)");
+                return MLS_ERR_USAGE;
+        }
+        return MLS_OK;
+}
+
+/*
+ * read_card - rank 0 reads the card and broadcasts its bytes; every rank parses them.
+ * Collective over @comm; rank 0 prints the one-line error.
+ */
+static mls_rc read_card(MPI_Comm comm, const char *path, struct mls_card *card)
+{
+        char err[1024] = "", msg[1100], *text = NULL;
+        size_t len = 0;
+        long long n = -1;
+        int rank;
+        mls_rc rc = MLS_OK;
+
+        MPI_Comm_rank(comm, &rank);
+        if (rank == 0 && mls_read_file(path, &text, &len, err, sizeof(err)) == 0)
+                n = (long long)len;
+        if (MPI_Bcast(&n, 1, MPI_LONG_LONG, 0, comm) != MPI_SUCCESS)
+                MLS_ABORT("broadcasting the run card length failed");
+        if (n < 0) {
+                snprintf(msg, sizeof(msg), "mlscan: %s", err);
+                mls_report(comm, msg);
+                return MLS_ERR_CONFIG;
+        }
+        if (rank != 0)
+                text = mls_calloc((size_t)n + 1, 1);
+        if (n > 0 && MPI_Bcast(text, (int)n, MPI_CHAR, 0, comm) != MPI_SUCCESS)
+                MLS_ABORT("broadcasting the run card failed");
+        rc = mls_card_parse(text, (size_t)n, path, card, err, sizeof(err));
+        if (rc != MLS_OK) {
+                snprintf(msg, sizeof(msg), "mlscan: %s", err);
+                mls_report(comm, msg);
+        }
+        free(text);
+        return mls_agree(comm, rc);
+}
+
+static mls_rc cmd_run(MPI_Comm comm, const struct mls_opts *o)
+{
+        struct mls_farm_opts fo = { .inflight = 2 };
+        const struct mls_builtin *model;
+        struct mls_card card;
+        mls_store *store = NULL;
+        mls_rc rc, rc2;
+
+        if ((rc = read_card(comm, o->card, &card)) != MLS_OK)
+                return rc;
+        if (o->output) {
+                free(card.output);
+                card.output = mls_strdup(o->output);
+        }
+        model = mls_builtin_get(card.builtin);
+        rc = mls_store_create(comm, card.output, o->force, &card, model->nobs, model->obs_names, &store);
+        if (rc == MLS_OK)
+                rc = mls_farm_run(comm, &card, store, &fo);
+        rc2 = mls_store_close(&store);
+        if (rc == MLS_OK)
+                rc = rc2;
+        if (rc == MLS_OK)
+                MLS_LOG_ROOT(MLS_LOG_INFO, "output written to %s", card.output);
+        mls_card_fini(&card);
+        return rc;
+}
+
+static void print_check(const struct mls_card *card, const struct mls_row *row)
+{
+        const struct mls_builtin *model = mls_builtin_get(card->builtin);
+
+        printf("run card %s: valid (%d parameters, %d observables, %d likelihood terms, method %s, model %s)\n",
+               card->path, card->nparams, model->nobs, card->nterms, mls_method_get(card->method)->name,
+               model->name);
+        printf("point: the scan's first random draw (seed %llu)\n", (unsigned long long)card->seed);
+        for (int i = 0; i < card->nparams; i++)
+                printf("  %-16s = %.10g   (u = %.6f)\n", card->params[i].name, row->x[i], row->u[i]);
+        printf("observables:\n");
+        for (int i = 0; i < model->nobs; i++)
+                printf("  %-16s = %.10g\n", model->obs_names[i], row->obs[i]);
+        printf("likelihood terms (capped):\n");
+        for (int i = 0; i < card->nterms; i++)
+                printf("  %-16s = %.10g   (%s)\n", card->terms[i].obs, row->terms[i],
+                       mls_term_kind_name(card->terms[i].kind));
+        printf("status: %s\n", mls_status_name(row->status));
+        printf("nll: %.10g (good when below %.10g): %s\n", row->nll, card->nll_below,
+               row->good ? "good" : "not good");
+}
+
+static mls_rc cmd_check(MPI_Comm comm, const struct mls_opts *o)
+{
+        struct mls_evaluator ev;
+        struct mls_card card;
+        struct mls_rng rng;
+        struct mls_row row;
+        double *u;
+        int rank;
+        mls_rc rc;
+
+        if ((rc = read_card(comm, o->card, &card)) != MLS_OK)
+                return rc;
+        MPI_Comm_rank(comm, &rank);
+        if (rank == 0) {
+                /* The same stream the random method starts from, so check shows point 0. */
+                mls_rng_init(&rng, card.seed, 0);
+                u = mls_calloc((size_t)card.nparams, sizeof(double));
+                for (int i = 0; i < card.nparams; i++)
+                        u[i] = mls_rng_uniform(&rng);
+                mls_evaluator_init(&ev, &card);
+                mls_evaluate(&ev, u, &row);
+                print_check(&card, &row);
+                fflush(stdout);
+                mls_evaluator_fini(&ev);
+                free(u);
+        }
+        mls_card_fini(&card);
+        return rc;
+}
+
+mls_rc mls_cmd_run(MPI_Comm comm, const struct mls_opts *o)
+{
+        int rank;
+
+        MPI_Comm_rank(comm, &rank);
+        if (o->help || o->version) {
+                if (rank == 0 && o->help)
+                        mls_usage();
+                else if (rank == 0)
+                        printf("mlscan %s\n", PACKAGE_VERSION);
+                return MLS_OK;
+        }
+        if (o->command < 0 || o->command >= NCOMMANDS)
+                return MLS_ERR_USAGE;
+        return commands[o->command].fn(comm, o);
+}

@@ -1,0 +1,461 @@
+/*
+ * store.c - the run's HDF5 file (layout in include/mlscan/store.h).
+ * The only file that knows HDF5. Every function here is collective over the store's
+ * communicator: all ranks make the same metadata calls with the same arguments.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <hdf5.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mlscan/likelihood.h"
+#include "mlscan/log.h"
+#include "mlscan/method.h"
+#include "mlscan/physics.h"
+#include "mlscan/store.h"
+#include "mlscan/util.h"
+
+#define MLS_FORMAT_VERSION 1
+#define CHUNK_ROWS 4096
+
+enum col { COL_ID, COL_GENERATION, COL_ORIGIN, COL_WORKER, COL_STATUS, COL_U, COL_X, COL_OBS,
+           COL_TERMS, COL_NLL, COL_GOOD, COL_SECONDS, NCOLS };
+
+static const char *const col_names[NCOLS] = {
+        "id", "generation", "origin", "worker", "status", "u", "x", "obs", "terms", "nll", "good", "seconds",
+};
+
+struct mls_store {
+        MPI_Comm comm;
+        int rank, size;
+        hid_t fid, points, dxpl;
+        hid_t dset[NCOLS];
+        hid_t status_t, origin_t, bool_t;
+        int d, m, k;
+        int64_t rows;
+};
+
+static mls_rc h5_fail_at(const char *file, int line, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+/* Logs what failed; prints HDF5's own error stack at debug verbosity. Never jumps. */
+static mls_rc h5_fail_at(const char *file, int line, const char *fmt, ...)
+{
+        char what[512];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(what, sizeof(what), fmt, ap);
+        va_end(ap);
+        mls_log_at(MLS_LOG_ERR, false, file, line, "HDF5 failed while %s", what);
+        if (mls_log_enabled(MLS_LOG_DEBUG))
+                H5Eprint2(H5E_DEFAULT, stderr);
+        return MLS_ERR_HDF5;
+}
+#define MLS_H5_FAIL(...) h5_fail_at(__FILE__, __LINE__, __VA_ARGS__)
+
+void mls_store_quiet(void)
+{
+        H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+/* ------------------------------------------------------------------ attributes */
+
+static mls_rc attr_write(hid_t obj, const char *name, hid_t type, hid_t space, const void *buf)
+{
+        hid_t a = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+        mls_rc rc = MLS_OK;
+
+        if (a < 0 || H5Awrite(a, type, buf) < 0)
+                rc = MLS_H5_FAIL("writing attribute '%s'", name);
+        if (a >= 0)
+                H5Aclose(a);
+        return rc;
+}
+
+static mls_rc attr_i64(hid_t obj, const char *name, int64_t v)
+{
+        hid_t sp = H5Screate(H5S_SCALAR);
+        mls_rc rc = attr_write(obj, name, H5T_NATIVE_INT64, sp, &v);
+
+        H5Sclose(sp);
+        return rc;
+}
+
+static mls_rc attr_f64(hid_t obj, const char *name, double v)
+{
+        hid_t sp = H5Screate(H5S_SCALAR);
+        mls_rc rc = attr_write(obj, name, H5T_NATIVE_DOUBLE, sp, &v);
+
+        H5Sclose(sp);
+        return rc;
+}
+
+static hid_t str_type(void)
+{
+        hid_t t = H5Tcopy(H5T_C_S1);
+
+        H5Tset_size(t, H5T_VARIABLE);
+        H5Tset_cset(t, H5T_CSET_UTF8);
+        return t;
+}
+
+/* A list of names as a variable-length UTF-8 string array: h5py reads it as str. */
+static mls_rc attr_strings(hid_t obj, const char *name, int n, const char *const *v)
+{
+        hsize_t dim = (hsize_t)n;
+        hid_t t = str_type(), sp = n > 0 ? H5Screate_simple(1, &dim, NULL) : H5Screate(H5S_NULL);
+        mls_rc rc = attr_write(obj, name, t, sp, v);
+
+        H5Sclose(sp);
+        H5Tclose(t);
+        return rc;
+}
+
+static mls_rc attr_string(hid_t obj, const char *name, const char *v)
+{
+        hid_t t = str_type(), sp = H5Screate(H5S_SCALAR);
+        mls_rc rc = attr_write(obj, name, t, sp, &v);
+
+        H5Sclose(sp);
+        H5Tclose(t);
+        return rc;
+}
+
+/* ------------------------------------------------------------------ file creation */
+
+static hid_t enum_type(int n, const char *(*name)(int))
+{
+        hid_t t = H5Tenum_create(H5T_NATIVE_INT8);
+
+        for (int i = 0; i < n; i++) {
+                int8_t v = (int8_t)i;
+
+                H5Tenum_insert(t, name(i), &v);
+        }
+        return t;
+}
+
+/* h5py reads an int8 enum {FALSE, TRUE} as numpy bool. */
+static const char *bool_name(int i)
+{
+        return i ? "TRUE" : "FALSE";
+}
+
+static mls_rc create_column(mls_store *s, enum col c, hid_t type, int width)
+{
+        hsize_t dims[2] = { 0, (hsize_t)width }, maxdims[2] = { H5S_UNLIMITED, (hsize_t)width };
+        hsize_t chunk[2] = { CHUNK_ROWS, (hsize_t)(width > 0 ? width : 1) };
+        int rank = width > 0 ? 2 : 1;
+        hid_t sp = H5Screate_simple(rank, dims, maxdims), dcpl = H5Pcreate(H5P_DATASET_CREATE);
+        mls_rc rc = MLS_OK;
+
+        if (sp < 0 || dcpl < 0 || H5Pset_chunk(dcpl, rank, chunk) < 0)
+                rc = MLS_H5_FAIL("setting up column /points/%s", col_names[c]);
+        else if ((s->dset[c] = H5Dcreate2(s->points, col_names[c], type, sp, H5P_DEFAULT, dcpl,
+                                           H5P_DEFAULT)) < 0)
+                rc = MLS_H5_FAIL("creating column /points/%s", col_names[c]);
+        if (sp >= 0)
+                H5Sclose(sp);
+        if (dcpl >= 0)
+                H5Pclose(dcpl);
+        return rc;
+}
+
+static mls_rc create_columns(mls_store *s)
+{
+        static const enum col real_cols[] = { COL_NLL, COL_SECONDS };
+        mls_rc rc;
+
+        if ((rc = create_column(s, COL_ID, H5T_NATIVE_INT64, 0)) != MLS_OK ||
+            (rc = create_column(s, COL_GENERATION, H5T_NATIVE_INT32, 0)) != MLS_OK ||
+            (rc = create_column(s, COL_ORIGIN, s->origin_t, 0)) != MLS_OK ||
+            (rc = create_column(s, COL_WORKER, H5T_NATIVE_INT32, 0)) != MLS_OK ||
+            (rc = create_column(s, COL_STATUS, s->status_t, 0)) != MLS_OK ||
+            (rc = create_column(s, COL_U, H5T_NATIVE_DOUBLE, s->d)) != MLS_OK ||
+            (rc = create_column(s, COL_X, H5T_NATIVE_DOUBLE, s->d)) != MLS_OK ||
+            (rc = create_column(s, COL_OBS, H5T_NATIVE_DOUBLE, s->m)) != MLS_OK ||
+            (rc = create_column(s, COL_TERMS, H5T_NATIVE_DOUBLE, s->k)) != MLS_OK ||
+            (rc = create_column(s, COL_GOOD, s->bool_t, 0)) != MLS_OK)
+                return rc;
+        for (size_t i = 0; i < sizeof(real_cols) / sizeof(real_cols[0]); i++)
+                if ((rc = create_column(s, real_cols[i], H5T_NATIVE_DOUBLE, 0)) != MLS_OK)
+                        return rc;
+        return MLS_OK;
+}
+
+static mls_rc write_names(mls_store *s, const struct mls_card *card, const char *const *obs_names)
+{
+        const char **pn = mls_calloc((size_t)s->d, sizeof(char *));
+        const char **tn = mls_calloc((size_t)s->k, sizeof(char *));
+        char **tbuf = mls_calloc((size_t)s->k, sizeof(char *));
+        const char *sn[MLS_ST_COUNT], *on[MLS_ORIGIN_COUNT];
+        mls_rc rc;
+
+        for (int i = 0; i < s->d; i++)
+                pn[i] = card->params[i].name;
+        for (int i = 0; i < s->k; i++) {
+                size_t len = strlen(card->terms[i].obs) + 16;
+
+                tbuf[i] = mls_calloc(len, 1);
+                snprintf(tbuf[i], len, "%s:%s", card->terms[i].obs, mls_term_kind_name(card->terms[i].kind));
+                tn[i] = tbuf[i];
+        }
+        for (int i = 0; i < MLS_ST_COUNT; i++)
+                sn[i] = mls_status_name(i);
+        for (int i = 0; i < MLS_ORIGIN_COUNT; i++)
+                on[i] = mls_origin_name(i);
+        if ((rc = attr_strings(s->points, "parameter_names", s->d, pn)) == MLS_OK &&
+            (rc = attr_strings(s->dset[COL_U], "names", s->d, pn)) == MLS_OK &&
+            (rc = attr_strings(s->dset[COL_X], "names", s->d, pn)) == MLS_OK &&
+            (rc = attr_strings(s->points, "observable_names", s->m, obs_names)) == MLS_OK &&
+            (rc = attr_strings(s->dset[COL_OBS], "names", s->m, obs_names)) == MLS_OK &&
+            (rc = attr_strings(s->points, "term_names", s->k, tn)) == MLS_OK &&
+            (rc = attr_strings(s->dset[COL_TERMS], "names", s->k, tn)) == MLS_OK &&
+            (rc = attr_strings(s->points, "status_names", MLS_ST_COUNT, sn)) == MLS_OK)
+                rc = attr_strings(s->points, "origin_names", MLS_ORIGIN_COUNT, on);
+        for (int i = 0; i < s->k; i++)
+                free(tbuf[i]);
+        free(tbuf);
+        free(pn);
+        free(tn);
+        return rc;
+}
+
+static mls_rc write_root_attrs(mls_store *s, const struct mls_card *card)
+{
+        char stamp[32];
+        mls_rc rc;
+
+        mls_iso_time(stamp, sizeof(stamp));
+        if ((rc = attr_i64(s->fid, "format_version", MLS_FORMAT_VERSION)) == MLS_OK &&
+            (rc = attr_string(s->fid, "mlscan_version", PACKAGE_VERSION)) == MLS_OK &&
+            (rc = attr_string(s->fid, "run_name", card->name)) == MLS_OK &&
+            (rc = attr_string(s->fid, "method", mls_method_get(card->method)->name)) == MLS_OK &&
+            (rc = attr_i64(s->fid, "seed", (int64_t)card->seed)) == MLS_OK &&
+            (rc = attr_i64(s->fid, "ranks", s->size)) == MLS_OK &&
+            (rc = attr_string(s->fid, "start_time", stamp)) == MLS_OK &&
+            (rc = attr_string(s->fid, "card_path", card->path)) == MLS_OK &&
+            (rc = attr_string(s->fid, "run_card", card->text)) == MLS_OK &&
+            (rc = attr_f64(s->fid, "nll_cap", MLS_NLL_CAP)) == MLS_OK &&
+            (rc = attr_f64(s->fid, "nll_below", card->nll_below)) == MLS_OK)
+                rc = attr_string(s->fid, "physics", mls_builtin_get(card->builtin)->name);
+        return rc;
+}
+
+/* Rank 0 looks before anything is created, so an existing file is never touched. */
+static mls_rc check_path(const char *path, bool force)
+{
+        struct stat st;
+        char *dir;
+        mls_rc rc = MLS_OK;
+
+        if (stat(path, &st) == 0 && !force) {
+                MLS_LOG(MLS_LOG_ERR, "output file '%s' exists; pass --force to overwrite it, or set run.output to a new path", path);
+                return MLS_ERR_EXISTS;
+        }
+        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+                MLS_LOG(MLS_LOG_ERR, "output path '%s' is a directory", path);
+                return MLS_ERR_IO;
+        }
+        dir = mls_strdup(path);
+        if (access(dirname(dir), W_OK | X_OK) != 0) {
+                MLS_LOG(MLS_LOG_ERR, "cannot create output file '%s': directory '%s': %s", path, dir,
+                        strerror(errno));
+                rc = MLS_ERR_IO;
+        }
+        free(dir);
+        return rc;
+}
+
+static mls_rc open_file(mls_store *s, const char *path)
+{
+        hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+        mls_rc rc = MLS_OK;
+
+        /* REQUIRED: every rank writes its own rows through MPI-IO. */
+        if (fapl < 0 || H5Pset_fapl_mpio(fapl, s->comm, MPI_INFO_NULL) < 0)
+                rc = MLS_H5_FAIL("setting up MPI-IO access for %s", path);
+#ifdef HAVE_H5PSET_ALL_COLL_METADATA_OPS
+        /* OPTIONAL: collective metadata reads and writes stop N ranks hitting the same header. */
+        if (rc == MLS_OK && (H5Pset_all_coll_metadata_ops(fapl, 1) < 0 || H5Pset_coll_metadata_write(fapl, 1) < 0))
+                rc = MLS_H5_FAIL("setting collective metadata for %s", path);
+#endif /* HAVE_H5PSET_ALL_COLL_METADATA_OPS */
+        /* REQUIRED: the 1.8 format or later, so a long run card fits in an attribute (dense storage). */
+        if (rc == MLS_OK && H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V110) < 0)
+                rc = MLS_H5_FAIL("setting the file format bounds for %s", path);
+        if ((rc = mls_agree(s->comm, rc)) == MLS_OK) {
+                /* The path was checked by rank 0; TRUNC is only reached with --force or a fresh path. */
+                s->fid = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+                if (s->fid < 0)
+                        rc = MLS_H5_FAIL("creating output file %s", path);
+        }
+        if (fapl >= 0)
+                H5Pclose(fapl);
+        return mls_agree(s->comm, rc);
+}
+
+mls_rc mls_store_create(MPI_Comm comm, const char *path, bool force, const struct mls_card *card,
+                        int m, const char *const *obs_names, mls_store **out)
+{
+        mls_store *s = mls_calloc(1, sizeof(*s));
+        mls_rc rc = MLS_OK;
+
+        *out = NULL;
+        s->comm = comm;
+        s->fid = s->points = s->dxpl = s->status_t = s->origin_t = s->bool_t = H5I_INVALID_HID;
+        for (int i = 0; i < NCOLS; i++)
+                s->dset[i] = H5I_INVALID_HID;
+        MPI_Comm_rank(comm, &s->rank);
+        MPI_Comm_size(comm, &s->size);
+        s->d = card->nparams;
+        s->m = m;
+        s->k = card->nterms;
+        if (s->rank == 0)
+                rc = check_path(path, force);
+        if ((rc = mls_agree(comm, rc)) != MLS_OK || (rc = open_file(s, path)) != MLS_OK)
+                goto out;
+        s->status_t = enum_type(MLS_ST_COUNT, mls_status_name);
+        s->origin_t = enum_type(MLS_ORIGIN_COUNT, mls_origin_name);
+        s->bool_t = enum_type(2, bool_name);
+        s->dxpl = H5Pcreate(H5P_DATASET_XFER);
+        /* REQUIRED: collective writes; ranks without rows still take part with empty selections. */
+        if (s->dxpl < 0 || H5Pset_dxpl_mpio(s->dxpl, H5FD_MPIO_COLLECTIVE) < 0)
+                rc = MLS_H5_FAIL("setting up collective transfers");
+        else if ((s->points = H5Gcreate2(s->fid, "points", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0)
+                rc = MLS_H5_FAIL("creating group /points in %s", path);
+        if (rc == MLS_OK && (rc = create_columns(s)) == MLS_OK && (rc = write_names(s, card, obs_names)) == MLS_OK &&
+            (rc = write_root_attrs(s, card)) == MLS_OK && (rc = attr_i64(s->points, "rows", 0)) == MLS_OK &&
+            H5Fflush(s->fid, H5F_SCOPE_GLOBAL) < 0)
+                rc = MLS_H5_FAIL("flushing new file %s", path);
+        rc = mls_agree(comm, rc);
+out:
+        if (rc == MLS_OK) {
+                *out = s;
+                s = NULL;
+        }
+        if (s && s->fid >= 0)
+                mls_store_close(&s);
+        mls_free(&s);
+        return rc;
+}
+
+/* ------------------------------------------------------------------ appending rows */
+
+static mls_rc write_column(mls_store *s, enum col c, hid_t memtype, int width, const void *buf,
+                           int64_t offset, int64_t n, int64_t total)
+{
+        hsize_t size[2] = { (hsize_t)total, (hsize_t)width };
+        hsize_t start[2] = { (hsize_t)offset, 0 }, count[2] = { (hsize_t)n, (hsize_t)width };
+        hsize_t one[2] = { 1, (hsize_t)(width > 0 ? width : 1) };
+        int rank = width > 0 ? 2 : 1;
+        hid_t fsp = H5I_INVALID_HID, msp = H5I_INVALID_HID;
+        static const double dummy[1] = { 0.0 };
+        mls_rc rc = MLS_OK;
+
+        if (H5Dset_extent(s->dset[c], size) < 0 || (fsp = H5Dget_space(s->dset[c])) < 0) {
+                rc = MLS_H5_FAIL("extending /points/%s to %lld rows", col_names[c], (long long)total);
+                goto out;
+        }
+        if (n > 0 && width != 0) {
+                msp = H5Screate_simple(rank, count, NULL);
+                if (H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL) < 0)
+                        rc = MLS_H5_FAIL("selecting rows of /points/%s", col_names[c]);
+        } else {
+                msp = H5Screate_simple(rank, one, NULL);
+                H5Sselect_none(msp);
+                H5Sselect_none(fsp);
+                buf = dummy;
+        }
+        if (rc == MLS_OK && H5Dwrite(s->dset[c], memtype, msp, fsp, s->dxpl, buf) < 0)
+                rc = MLS_H5_FAIL("writing %lld rows to /points/%s", (long long)n, col_names[c]);
+out:
+        if (fsp >= 0)
+                H5Sclose(fsp);
+        if (msp >= 0)
+                H5Sclose(msp);
+        return rc;
+}
+
+mls_rc mls_store_append(mls_store *s, const struct mls_rows *r, int64_t *total)
+{
+        int64_t *counts = mls_calloc((size_t)s->size, sizeof(int64_t));
+        int64_t n = r->n, offset = s->rows, sum = s->rows;
+        int mrc;
+        mls_rc rc = MLS_OK;
+
+        mrc = MPI_Allgather(&n, 1, MPI_INT64_T, counts, 1, MPI_INT64_T, s->comm);
+        if (mrc != MPI_SUCCESS)
+                MLS_ABORT("MPI_Allgather of row counts failed");
+        for (int i = 0; i < s->size; i++) {
+                if (i < s->rank)
+                        offset += counts[i];
+                sum += counts[i];
+        }
+        free(counts);
+        /* Each column is extended and written by all ranks; a failure is agreed on at the end. */
+        if ((rc = write_column(s, COL_ID, H5T_NATIVE_INT64, 0, r->id, offset, n, sum)) == MLS_OK &&
+            (rc = write_column(s, COL_GENERATION, H5T_NATIVE_INT32, 0, r->generation, offset, n, sum)) == MLS_OK &&
+            (rc = write_column(s, COL_ORIGIN, s->origin_t, 0, r->origin, offset, n, sum)) == MLS_OK &&
+            (rc = write_column(s, COL_WORKER, H5T_NATIVE_INT32, 0, r->worker, offset, n, sum)) == MLS_OK &&
+            (rc = write_column(s, COL_STATUS, s->status_t, 0, r->status, offset, n, sum)) == MLS_OK &&
+            (rc = write_column(s, COL_U, H5T_NATIVE_DOUBLE, s->d, r->u, offset, n, sum)) == MLS_OK &&
+            (rc = write_column(s, COL_X, H5T_NATIVE_DOUBLE, s->d, r->x, offset, n, sum)) == MLS_OK &&
+            (rc = write_column(s, COL_OBS, H5T_NATIVE_DOUBLE, s->m, r->obs, offset, n, sum)) == MLS_OK &&
+            (rc = write_column(s, COL_TERMS, H5T_NATIVE_DOUBLE, s->k, r->terms, offset, n, sum)) == MLS_OK &&
+            (rc = write_column(s, COL_NLL, H5T_NATIVE_DOUBLE, 0, r->nll, offset, n, sum)) == MLS_OK &&
+            (rc = write_column(s, COL_GOOD, s->bool_t, 0, r->good, offset, n, sum)) == MLS_OK)
+                rc = write_column(s, COL_SECONDS, H5T_NATIVE_DOUBLE, 0, r->seconds, offset, n, sum);
+        if ((rc = mls_agree(s->comm, rc)) != MLS_OK)
+                return rc;
+        /* The commit marker goes last: readers trust /points@rows, not the extent. */
+        {
+                hid_t a = H5Aopen(s->points, "rows", H5P_DEFAULT);
+
+                if (a < 0 || H5Awrite(a, H5T_NATIVE_INT64, &sum) < 0)
+                        rc = MLS_H5_FAIL("writing the committed row count");
+                if (a >= 0)
+                        H5Aclose(a);
+        }
+        if (rc == MLS_OK && H5Fflush(s->fid, H5F_SCOPE_GLOBAL) < 0)
+                rc = MLS_H5_FAIL("flushing the output file");
+        if ((rc = mls_agree(s->comm, rc)) == MLS_OK) {
+                s->rows = sum;
+                *total = sum;
+        }
+        return rc;
+}
+
+mls_rc mls_store_close(mls_store **sp)
+{
+        mls_store *s = sp ? *sp : NULL;
+        mls_rc rc = MLS_OK;
+
+        if (!s)
+                return MLS_OK;
+        for (int i = 0; i < NCOLS; i++)
+                if (s->dset[i] >= 0)
+                        H5Dclose(s->dset[i]);
+        if (s->points >= 0)
+                H5Gclose(s->points);
+        if (s->dxpl >= 0)
+                H5Pclose(s->dxpl);
+        if (s->status_t >= 0)
+                H5Tclose(s->status_t);
+        if (s->origin_t >= 0)
+                H5Tclose(s->origin_t);
+        if (s->bool_t >= 0)
+                H5Tclose(s->bool_t);
+        if (s->fid >= 0 && H5Fclose(s->fid) < 0)
+                rc = MLS_H5_FAIL("closing the output file");
+        rc = mls_agree(s->comm, rc);
+        mls_free(sp);
+        return rc;
+}
