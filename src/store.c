@@ -364,7 +364,7 @@ static mls_rc write_column(mls_store *s, enum col c, hid_t memtype, int width, c
                 rc = MLS_H5_FAIL("extending /points/%s to %lld rows", col_names[c], (long long)total);
                 goto out;
         }
-        if (n > 0 && width != 0) {
+        if (n > 0) {
                 msp = H5Screate_simple(rank, count, NULL);
                 if (H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL) < 0)
                         rc = MLS_H5_FAIL("selecting rows of /points/%s", col_names[c]);
