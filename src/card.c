@@ -61,6 +61,10 @@ static mls_rc fail_at(struct parser *p, const yaml_mark_t *mark, const char *fmt
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
+        /* Quoted keys and values may hold line breaks; the message must stay one line. */
+        for (char *c = msg; *c; c++)
+                if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                        *c = '?';
         snprintf(p->err, p->errlen, "%s:%zu:%zu: %s", p->path, mark->line + 1, mark->column + 1, msg);
         return MLS_ERR_CONFIG;
 }
@@ -77,16 +81,6 @@ static const char *scalar(const yaml_node_t *n)
         return (const char *)n->data.scalar.value;
 }
 
-static const char *node_kind(const yaml_node_t *n)
-{
-        switch (n->type) {
-        case YAML_SCALAR_NODE: return "a scalar";
-        case YAML_SEQUENCE_NODE: return "a list";
-        case YAML_MAPPING_NODE: return "a mapping";
-        default: return "nothing";
-        }
-}
-
 static bool is_plain_scalar(const yaml_node_t *n)
 {
         return n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
@@ -99,41 +93,39 @@ static bool is_null(const yaml_node_t *n)
                                       strcmp(scalar(n), "null") == 0);
 }
 
-static mls_rc parse_real(struct parser *p, const yaml_node_t *n, const char *what, double *out)
+static const char *node_kind(const yaml_node_t *n)
+{
+        switch (n->type) {
+        case YAML_SCALAR_NODE: return is_null(n) ? "nothing" : "a scalar";
+        case YAML_SEQUENCE_NODE: return "a list";
+        case YAML_MAPPING_NODE: return "a mapping";
+        default: return "nothing";
+        }
+}
+
+/* @noun is "a number" or "an integer", so that the message names what the key takes. */
+static mls_rc parse_real(struct parser *p, const yaml_node_t *n, const char *what, const char *noun,
+                         double *out)
 {
         const char *s;
         char *end;
         double v;
 
-        if (n->type != YAML_SCALAR_NODE)
-                return FAIL(p, n, "%s: expected a number, got %s", what, node_kind(n));
+        if (n->type != YAML_SCALAR_NODE || is_null(n))
+                return FAIL(p, n, "%s: expected %s, got %s", what, noun, node_kind(n));
         s = scalar(n);
         if (!is_plain_scalar(n))
-                return FAIL(p, n, "%s: expected a number, got the quoted string '%s'", what, s);
+                return FAIL(p, n, "%s: expected %s, got the quoted string '%s'", what, noun, s);
         errno = 0;
         v = strtod(s, &end);
         if (end == s || *end != '\0')
-                return FAIL(p, n, "%s: expected a number, got '%s'", what, s);
-        if (!isfinite(v) || errno == ERANGE)
+                return FAIL(p, n, "%s: expected %s, got '%s'", what, noun, s);
+        if (!isfinite(v))
                 return FAIL(p, n, "%s: '%s' is not a finite number", what, s);
+        /* Overflow is caught above as infinity; ERANGE on a finite result is underflow. */
+        if (errno == ERANGE)
+                return FAIL(p, n, "%s: '%s' is too close to zero to be represented", what, s);
         *out = v;
-        return MLS_OK;
-}
-
-static mls_rc parse_int(struct parser *p, const yaml_node_t *n, const char *what, int64_t *out)
-{
-        double v;
-        mls_rc rc;
-
-        /* Integers may be written 200000 or 2e5; both must be whole numbers. */
-        if ((rc = parse_real(p, n, what, &v)) != MLS_OK) {
-                if (n->type == YAML_SCALAR_NODE && is_plain_scalar(n))
-                        return FAIL(p, n, "%s: expected an integer, got '%s'", what, scalar(n));
-                return rc;
-        }
-        if (v != floor(v) || fabs(v) > 9.0e15)
-                return FAIL(p, n, "%s: expected an integer, got '%s'", what, scalar(n));
-        *out = (int64_t)v;
         return MLS_OK;
 }
 
@@ -142,6 +134,24 @@ static mls_rc check_range(struct parser *p, const yaml_node_t *n, const char *wh
 {
         if (v < k->min || v > k->max)
                 return FAIL(p, n, "%s: %s is out of range [%g, %g]", what, scalar(n), k->min, k->max);
+        return MLS_OK;
+}
+
+static mls_rc parse_int(struct parser *p, const yaml_node_t *n, const char *what, const struct key *k,
+                        int64_t *out)
+{
+        double v;
+        mls_rc rc;
+
+        /* Integers may be written 200000 or 2e5; both must be whole numbers. */
+        if ((rc = parse_real(p, n, what, "an integer", &v)) != MLS_OK)
+                return rc;
+        if (v != floor(v))
+                return FAIL(p, n, "%s: expected an integer, got '%s'", what, scalar(n));
+        /* Range first: the conversion is undefined for values an int64_t cannot hold. */
+        if ((rc = check_range(p, n, what, k, v)) != MLS_OK)
+                return rc;
+        *out = (int64_t)v;
         return MLS_OK;
 }
 
@@ -192,21 +202,25 @@ static mls_rc parse_range(struct parser *p, const yaml_node_t *n, const char *wh
 {
         yaml_node_item_t *items;
         char sub[300];
+        int count;
         mls_rc rc;
 
         if (n->type != YAML_SEQUENCE_NODE)
                 return FAIL(p, n, "%s: expected a list [low, high], got %s", what, node_kind(n));
         items = n->data.sequence.items.start;
-        if (n->data.sequence.items.top - items != 2)
-                return FAIL(p, n, "%s: expected a list of two numbers [low, high], got %d items", what,
-                            (int)(n->data.sequence.items.top - items));
+        count = (int)(n->data.sequence.items.top - items);
+        if (count != 2)
+                return FAIL(p, n, "%s: expected a list of two numbers [low, high], got %d item%s", what,
+                            count, count == 1 ? "" : "s");
         for (int i = 0; i < 2; i++) {
                 snprintf(sub, sizeof(sub), "%s[%d]", what, i);
-                if ((rc = parse_real(p, node_at(p, items[i]), sub, &out[i])) != MLS_OK)
+                if ((rc = parse_real(p, node_at(p, items[i]), sub, "a number", &out[i])) != MLS_OK)
                         return rc;
         }
+        /* Quote the card's own text: %g would print 1.0000001 and 1.0000002 both as 1. */
         if (!(out[0] < out[1]))
-                return FAIL(p, n, "%s: the low end %g must be below the high end %g", what, out[0], out[1]);
+                return FAIL(p, n, "%s: the low end %s must be below the high end %s", what,
+                            scalar(node_at(p, items[0])), scalar(node_at(p, items[1])));
         return MLS_OK;
 }
 
@@ -221,22 +235,23 @@ static mls_rc parse_value(struct parser *p, const yaml_node_t *n, const char *wh
         switch (k->type) {
         case KEY_STRING:
                 if (n->type != YAML_SCALAR_NODE || is_null(n))
-                        return FAIL(p, n, "%s: expected a string, got %s", what,
-                                    is_null(n) ? "nothing" : node_kind(n));
+                        return FAIL(p, n, "%s: expected a string, got %s", what, node_kind(n));
+                /* An empty name or output would make the output file ".h5" or "". */
+                if (n->data.scalar.length == 0)
+                        return FAIL(p, n, "%s: expected a string, got an empty one", what);
                 mls_free((char **)field);
                 *(char **)field = mls_strdup(scalar(n));
                 return MLS_OK;
         case KEY_INT:
         case KEY_SEED:
-                if ((rc = parse_int(p, n, what, &i64)) == MLS_OK)
-                        rc = check_range(p, n, what, k, (double)i64);
+                rc = parse_int(p, n, what, k, &i64);
                 if (rc == MLS_OK && k->type == KEY_INT)
                         *(int64_t *)field = i64;
                 else if (rc == MLS_OK)
                         *(uint64_t *)field = (uint64_t)i64;
                 return rc;
         case KEY_REAL:
-                if ((rc = parse_real(p, n, what, &v)) == MLS_OK)
+                if ((rc = parse_real(p, n, what, "a number", &v)) == MLS_OK)
                         rc = check_range(p, n, what, k, v);
                 if (rc == MLS_OK)
                         *(double *)field = v;
@@ -379,6 +394,20 @@ static bool is_identifier(const char *s)
         return true;
 }
 
+/* The earlier key of mapping @n equal to the scalar key of @pair, or NULL. */
+static const yaml_node_t *earlier_key(struct parser *p, const yaml_node_t *n, const yaml_node_pair_t *pair)
+{
+        const char *name = scalar(node_at(p, pair->key));
+
+        for (const yaml_node_pair_t *q = n->data.mapping.pairs.start; q < pair; q++) {
+                const yaml_node_t *kn = node_at(p, q->key);
+
+                if (kn->type == YAML_SCALAR_NODE && strcmp(scalar(kn), name) == 0)
+                        return kn;
+        }
+        return NULL;
+}
+
 static mls_rc parse_parameters(struct parser *p, const yaml_node_t *n, struct mls_card *c)
 {
         const yaml_node_t *where[MAX_KEYS];
@@ -393,15 +422,16 @@ static mls_rc parse_parameters(struct parser *p, const yaml_node_t *n, struct ml
         for (yaml_node_pair_t *pair = n->data.mapping.pairs.start; pair < n->data.mapping.pairs.top; pair++) {
                 yaml_node_t *kn = node_at(p, pair->key), *vn = node_at(p, pair->value);
                 struct mls_param *par = &c->params[c->nparams];
+                const yaml_node_t *first;
 
                 if (kn->type != YAML_SCALAR_NODE || !is_identifier(scalar(kn)))
                         return FAIL(p, kn, "parameters: a parameter name must start with a letter or '_' and hold only letters, digits and '_', got %s%s%s",
                                     kn->type == YAML_SCALAR_NODE ? "'" : "",
                                     kn->type == YAML_SCALAR_NODE ? scalar(kn) : node_kind(kn),
                                     kn->type == YAML_SCALAR_NODE ? "'" : "");
-                for (int i = 0; i < c->nparams; i++)
-                        if (strcmp(c->params[i].name, scalar(kn)) == 0)
-                                return FAIL(p, kn, "parameters: duplicate parameter '%s'", scalar(kn));
+                if ((first = earlier_key(p, n, pair)))
+                        return FAIL(p, kn, "parameters: duplicate parameter '%s' (first given at line %zu)",
+                                    scalar(kn), first->start_mark.line + 1);
                 par->name = mls_strdup(scalar(kn));
                 par->prior = MLS_PRIOR_LINEAR;
                 c->nparams++;
@@ -479,12 +509,13 @@ static mls_rc parse_likelihood(struct parser *p, const yaml_node_t *n, struct ml
                               sizeof(*c->terms));
         for (yaml_node_pair_t *pair = n->data.mapping.pairs.start; pair < n->data.mapping.pairs.top; pair++) {
                 yaml_node_t *kn = node_at(p, pair->key), *vn = node_at(p, pair->value);
+                const yaml_node_t *first;
 
                 if (kn->type != YAML_SCALAR_NODE)
                         return FAIL(p, kn, "likelihood: expected an observable name, got %s", node_kind(kn));
-                for (int i = 0; i < c->nterms; i++)
-                        if (strcmp(c->terms[i].obs, scalar(kn)) == 0)
-                                return FAIL(p, kn, "likelihood: duplicate observable '%s'", scalar(kn));
+                if ((first = earlier_key(p, n, pair)))
+                        return FAIL(p, kn, "likelihood: duplicate observable '%s' (first given at line %zu)",
+                                    scalar(kn), first->start_mark.line + 1);
                 rc = parse_term(p, kn, vn, model, &c->terms[c->nterms]);
                 if (c->terms[c->nterms].obs)
                         c->nterms++;
@@ -602,6 +633,40 @@ static void finish_defaults(struct mls_card *c)
         }
 }
 
+/*
+ * mark_at - the mark of byte @off of @text, counted as libyaml counts: a line break is
+ * LF, CRLF or CR, and a column is a character, not a byte.
+ */
+static yaml_mark_t mark_at(const char *text, size_t len, size_t off)
+{
+        yaml_mark_t mark = { 0, 0, 0 };
+
+        for (size_t i = 0; i < off && i < len; i++) {
+                if (text[i] == '\n' || (text[i] == '\r' && (i + 1 == len || text[i + 1] != '\n'))) {
+                        mark.line++;
+                        mark.column = 0;
+                } else if (((unsigned char)text[i] & 0xc0) != 0x80) {
+                        mark.column++;
+                }
+        }
+        return mark;
+}
+
+static mls_rc syntax_error(struct parser *p, const yaml_parser_t *yp, const char *text, size_t len)
+{
+        /* Reader (encoding) errors carry a byte offset; the problem mark stays at 1:1. */
+        yaml_mark_t mark = yp->error == YAML_READER_ERROR ? mark_at(text, len, yp->problem_offset)
+                                                          : yp->problem_mark;
+        const char *problem = yp->problem ? yp->problem : "unknown problem";
+
+        if (yp->error == YAML_MEMORY_ERROR)
+                MLS_ABORT("out of memory parsing %s", p->path);
+        if (yp->context)
+                return fail_at(p, &mark, "YAML syntax error: %s (%s that starts at line %zu, column %zu)",
+                               problem, yp->context, yp->context_mark.line + 1, yp->context_mark.column + 1);
+        return fail_at(p, &mark, "YAML syntax error: %s", problem);
+}
+
 static mls_rc load_document(struct parser *p, const char *text, size_t len)
 {
         yaml_parser_t yp;
@@ -610,17 +675,13 @@ static mls_rc load_document(struct parser *p, const char *text, size_t len)
         mls_rc rc = MLS_OK;
 
         if (!yaml_parser_initialize(&yp))
-                return MLS_ERR_NOMEM;
+                MLS_ABORT("out of memory parsing %s", p->path);
         yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
         if (!yaml_parser_load(&yp, &p->doc)) {
-                yaml_mark_t mark = yp.problem_mark;
-
-                snprintf(p->err, p->errlen, "%s:%zu:%zu: YAML syntax error: %s%s%s", p->path, mark.line + 1,
-                         mark.column + 1, yp.problem ? yp.problem : "unknown problem",
-                         yp.context ? " " : "", yp.context ? yp.context : "");
+                rc = syntax_error(p, &yp, text, len);
                 yaml_parser_delete(&yp);
                 memset(&p->doc, 0, sizeof(p->doc));
-                return MLS_ERR_CONFIG;
+                return rc;
         }
         root = yaml_document_get_root_node(&p->doc);
         if (!root || is_null(root)) {
@@ -629,15 +690,12 @@ static mls_rc load_document(struct parser *p, const char *text, size_t len)
         } else if (yaml_parser_load(&yp, &extra)) {
                 yaml_node_t *r2 = yaml_document_get_root_node(&extra);
 
+                /* Point at the document, not at "the second '---'": the card need not start with one. */
                 if (r2)
-                        rc = FAIL(p, r2, "a run card holds one YAML document; remove the second '---' and what follows");
+                        rc = FAIL(p, r2, "a run card holds one YAML document, but a second one starts here");
                 yaml_document_delete(&extra);
         } else {
-                yaml_mark_t mark = yp.problem_mark;
-
-                snprintf(p->err, p->errlen, "%s:%zu:%zu: YAML syntax error: %s", p->path, mark.line + 1,
-                         mark.column + 1, yp.problem ? yp.problem : "unknown problem");
-                rc = MLS_ERR_CONFIG;
+                rc = syntax_error(p, &yp, text, len);
         }
         yaml_parser_delete(&yp);
         return rc;
@@ -647,6 +705,7 @@ mls_rc mls_card_parse(const char *text, size_t len, const char *path, struct mls
                       char *err, size_t errlen)
 {
         struct parser p = { .path = path, .err = err, .errlen = errlen };
+        const char *nul;
         mls_rc rc;
 
         memset(card, 0, sizeof(*card));
@@ -656,9 +715,10 @@ mls_rc mls_card_parse(const char *text, size_t len, const char *path, struct mls
         memcpy(card->text, text, len);
         card->text_len = len;
         set_defaults(card);
-        if (memchr(text, '\0', len)) {
-                snprintf(err, errlen, "%s:1:1: the run card holds a NUL byte; it must be a YAML text file", path);
-                rc = MLS_ERR_CONFIG;
+        if ((nul = memchr(text, '\0', len))) {
+                yaml_mark_t mark = mark_at(text, len, (size_t)(nul - text));
+
+                rc = fail_at(&p, &mark, "the run card holds a NUL byte; it must be a YAML text file");
         } else if ((rc = load_document(&p, text, len)) == MLS_OK) {
                 rc = parse_root(&p, yaml_document_get_root_node(&p.doc), card);
         }
