@@ -24,20 +24,20 @@
 
 enum key_type {
         KEY_STRING,
-        KEY_INT,        /* int64_t */
-        KEY_SEED,       /* uint64_t */
-        KEY_REAL,       /* double */
-        KEY_RANGE,      /* double[2], lo < hi */
-        KEY_PRIOR,      /* enum mls_prior */
-        KEY_METHOD,     /* int: index into the method table */
-        KEY_BUILTIN,    /* int: index into the built-in model table */
+        KEY_INT,     /* int64_t */
+        KEY_SEED,    /* uint64_t */
+        KEY_REAL,    /* double */
+        KEY_RANGE,   /* double[2], lo < hi */
+        KEY_PRIOR,   /* enum mls_prior */
+        KEY_METHOD,  /* int: index into the method table */
+        KEY_BUILTIN, /* int: index into the built-in model table */
 };
 
 struct key {
         const char *name;
         enum key_type type;
         size_t off;
-        double min, max;        /* for numbers: the accepted closed range */
+        double min, max; /* for numbers: the accepted closed range */
         bool required;
 };
 
@@ -89,8 +89,8 @@ static bool is_plain_scalar(const yaml_node_t *n)
 /* An empty plain scalar ("key:" with no value) is YAML's null. */
 static bool is_null(const yaml_node_t *n)
 {
-        return is_plain_scalar(n) && (n->data.scalar.length == 0 || strcmp(scalar(n), "~") == 0 ||
-                                      strcmp(scalar(n), "null") == 0);
+        return is_plain_scalar(n) &&
+               (n->data.scalar.length == 0 || strcmp(scalar(n), "~") == 0 || strcmp(scalar(n), "null") == 0);
 }
 
 static const char *node_kind(const yaml_node_t *n)
@@ -129,8 +129,8 @@ static mls_rc parse_real(struct parser *p, const yaml_node_t *n, const char *wha
         return MLS_OK;
 }
 
-static mls_rc check_range(struct parser *p, const yaml_node_t *n, const char *what,
-                          const struct key *k, double v)
+static mls_rc check_range(struct parser *p, const yaml_node_t *n, const char *what, const struct key *k,
+                          double v)
 {
         if (v < k->min || v > k->max)
                 return FAIL(p, n, "%s: %s is out of range [%g, %g]", what, scalar(n), k->min, k->max);
@@ -174,7 +174,7 @@ static const char *builtin_name(int i)
         return mls_builtin_get(i)->name;
 }
 
-static const char *const prior_names[] = { "linear", "log" };
+static const char *const prior_names[] = {"linear", "log"};
 
 static const char *prior_name(int i)
 {
@@ -224,8 +224,8 @@ static mls_rc parse_range(struct parser *p, const yaml_node_t *n, const char *wh
         return MLS_OK;
 }
 
-static mls_rc parse_value(struct parser *p, const yaml_node_t *n, const char *what,
-                          const struct key *k, char *base)
+static mls_rc parse_value(struct parser *p, const yaml_node_t *n, const char *what, const struct key *k,
+                          char *base)
 {
         void *field = base + k->off;
         int64_t i64 = 0;
@@ -256,10 +256,8 @@ static mls_rc parse_value(struct parser *p, const yaml_node_t *n, const char *wh
                 if (rc == MLS_OK)
                         *(double *)field = v;
                 return rc;
-        case KEY_RANGE:
-                return parse_range(p, n, what, (double *)field);
-        case KEY_PRIOR:
-                return parse_enum(p, n, what, 2, prior_name, "prior", (int *)field);
+        case KEY_RANGE: return parse_range(p, n, what, (double *)field);
+        case KEY_PRIOR: return parse_enum(p, n, what, 2, prior_name, "prior", (int *)field);
         case KEY_METHOD:
                 return parse_enum(p, n, what, mls_method_count(), method_name, "method", (int *)field);
         case KEY_BUILTIN:
@@ -273,8 +271,8 @@ static mls_rc parse_value(struct parser *p, const yaml_node_t *n, const char *wh
  * parse_mapping - parse the mapping @n of section @sect with the key table @keys into @base.
  * @where[i] receives the value node of keys[i] (NULL when absent), for later cross-checks.
  */
-static mls_rc parse_mapping(struct parser *p, const yaml_node_t *n, const char *sect,
-                            const struct key *keys, int nkeys, void *base, const yaml_node_t **where)
+static mls_rc parse_mapping(struct parser *p, const yaml_node_t *n, const char *sect, const struct key *keys,
+                            int nkeys, void *base, const yaml_node_t **where)
 {
         char what[256], names[512];
         size_t used = 0, keyline[MAX_KEYS];
@@ -298,7 +296,8 @@ static mls_rc parse_mapping(struct parser *p, const yaml_node_t *n, const char *
                         if (strcmp(scalar(kn), keys[i].name) == 0)
                                 break;
                 if (i == nkeys)
-                        return FAIL(p, kn, "%s: unknown key '%s' (expected one of: %s)", sect, scalar(kn), names);
+                        return FAIL(p, kn, "%s: unknown key '%s' (expected one of: %s)", sect, scalar(kn),
+                                    names);
                 if (where[i])
                         return FAIL(p, kn, "%s: duplicate key '%s' (first given at line %zu)", sect,
                                     scalar(kn), keyline[i]);
@@ -316,8 +315,10 @@ static mls_rc parse_mapping(struct parser *p, const yaml_node_t *n, const char *
 
 /* ------------------------------------------------------------------ sections */
 
-#define CARD_KEY(name, type, field, min, max, req) \
-        { name, type, offsetof(struct mls_card, field), min, max, req }
+#define CARD_KEY(name, type, field, min, max, req)                                                           \
+        {                                                                                                    \
+                name, type, offsetof(struct mls_card, field), min, max, req                                  \
+        }
 
 static const struct key run_keys[] = {
         CARD_KEY("name", KEY_STRING, name, 0, 0, false),
@@ -340,16 +341,20 @@ static const struct key target_keys[] = {
         CARD_KEY("nll_below", KEY_REAL, nll_below, -1.0e300, 1.0e300, true),
 };
 
-#define PARAM_KEY(name, type, field, req) \
-        { name, type, offsetof(struct mls_param, field), 0, 0, req }
+#define PARAM_KEY(name, type, field, req)                                                                    \
+        {                                                                                                    \
+                name, type, offsetof(struct mls_param, field), 0, 0, req                                     \
+        }
 
 static const struct key param_keys[] = {
         PARAM_KEY("range", KEY_RANGE, lo, true),
         PARAM_KEY("prior", KEY_PRIOR, prior, false),
 };
 
-#define TERM_KEY(name, field, min, max) \
-        { name, KEY_REAL, offsetof(struct mls_term, field), min, max, true }
+#define TERM_KEY(name, field, min, max)                                                                      \
+        {                                                                                                    \
+                name, KEY_REAL, offsetof(struct mls_term, field), min, max, true                             \
+        }
 
 static const struct key gauss_keys[] = {
         TERM_KEY("mean", mean, -1.0e300, 1.0e300),
@@ -369,11 +374,9 @@ struct term_kind {
 };
 
 static const struct term_kind term_kinds[] = {
-        { "gauss", MLS_TERM_GAUSS, gauss_keys, 2 },
-        { "upper", MLS_TERM_UPPER, limit_keys, 2 },
-        { "lower", MLS_TERM_LOWER, limit_keys, 2 },
-        { "loglike", MLS_TERM_LOGLIKE, NULL, 0 },
-        { "nll", MLS_TERM_NLL, NULL, 0 },
+        {"gauss", MLS_TERM_GAUSS, gauss_keys, 2}, {"upper", MLS_TERM_UPPER, limit_keys, 2},
+        {"lower", MLS_TERM_LOWER, limit_keys, 2}, {"loglike", MLS_TERM_LOGLIKE, NULL, 0},
+        {"nll", MLS_TERM_NLL, NULL, 0},
 };
 #define NTERM_KINDS ((int)(sizeof(term_kinds) / sizeof(term_kinds[0])))
 
@@ -415,8 +418,10 @@ static mls_rc parse_parameters(struct parser *p, const yaml_node_t *n, struct ml
         mls_rc rc;
 
         if (n->type != YAML_MAPPING_NODE || n->data.mapping.pairs.top == n->data.mapping.pairs.start)
-                return FAIL(p, n, "parameters: expected a mapping of parameter names to {range: [low, high]}, got %s",
-                            n->type == YAML_MAPPING_NODE ? "an empty mapping" : node_kind(n));
+                return FAIL(
+                        p, n,
+                        "parameters: expected a mapping of parameter names to {range: [low, high]}, got %s",
+                        n->type == YAML_MAPPING_NODE ? "an empty mapping" : node_kind(n));
         c->params = mls_calloc((size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start),
                                sizeof(*c->params));
         for (yaml_node_pair_t *pair = n->data.mapping.pairs.start; pair < n->data.mapping.pairs.top; pair++) {
@@ -425,10 +430,12 @@ static mls_rc parse_parameters(struct parser *p, const yaml_node_t *n, struct ml
                 const yaml_node_t *first;
 
                 if (kn->type != YAML_SCALAR_NODE || !is_identifier(scalar(kn)))
-                        return FAIL(p, kn, "parameters: a parameter name must start with a letter or '_' and hold only letters, digits and '_', got %s%s%s",
-                                    kn->type == YAML_SCALAR_NODE ? "'" : "",
-                                    kn->type == YAML_SCALAR_NODE ? scalar(kn) : node_kind(kn),
-                                    kn->type == YAML_SCALAR_NODE ? "'" : "");
+                        return FAIL(
+                                p, kn,
+                                "parameters: a parameter name must start with a letter or '_' and hold only letters, digits and '_', got %s%s%s",
+                                kn->type == YAML_SCALAR_NODE ? "'" : "",
+                                kn->type == YAML_SCALAR_NODE ? scalar(kn) : node_kind(kn),
+                                kn->type == YAML_SCALAR_NODE ? "'" : "");
                 if ((first = earlier_key(p, n, pair)))
                         return FAIL(p, kn, "parameters: duplicate parameter '%s' (first given at line %zu)",
                                     scalar(kn), first->start_mark.line + 1);
@@ -439,8 +446,9 @@ static mls_rc parse_parameters(struct parser *p, const yaml_node_t *n, struct ml
                 if ((rc = parse_mapping(p, vn, sect, param_keys, NKEYS(param_keys), par, where)) != MLS_OK)
                         return rc;
                 if (par->prior == MLS_PRIOR_LOG && par->lo <= 0.0)
-                        return FAIL(p, where[1], "%s.prior: a log prior needs a positive range, got low end %g",
-                                    sect, par->lo);
+                        return FAIL(p, where[1],
+                                    "%s.prior: a log prior needs a positive range, got low end %g", sect,
+                                    par->lo);
         }
         return MLS_OK;
 }
@@ -463,8 +471,8 @@ static mls_rc parse_term(struct parser *p, const yaml_node_t *kn, const yaml_nod
                 for (int i = 0; i < model->nobs; i++)
                         used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s", i ? ", " : "",
                                                  model->obs_names[i]);
-                return FAIL(p, kn, "likelihood: unknown observable '%s' (model %s provides: %s)",
-                            scalar(kn), model->name, names);
+                return FAIL(p, kn, "likelihood: unknown observable '%s' (model %s provides: %s)", scalar(kn),
+                            model->name, names);
         }
         t->obs = mls_strdup(scalar(kn));
         t->obs_index = obs;
@@ -478,8 +486,9 @@ static mls_rc parse_term(struct parser *p, const yaml_node_t *kn, const yaml_nod
                 kind_node = vn;
                 args = NULL;
         } else {
-                return FAIL(p, vn, "%s: expected one term, such as {gauss: {mean: 125, sigma: 3}} (kinds: %s)",
-                            sect, names);
+                return FAIL(p, vn,
+                            "%s: expected one term, such as {gauss: {mean: 125, sigma: 3}} (kinds: %s)", sect,
+                            names);
         }
         if ((rc = parse_enum(p, kind_node, sect, NTERM_KINDS, term_kind_name, "term kind", &kind)) != MLS_OK)
                 return rc;
@@ -487,13 +496,15 @@ static mls_rc parse_term(struct parser *p, const yaml_node_t *kn, const yaml_nod
         snprintf(sect + strlen(sect), sizeof(sect) - strlen(sect), ".%s", term_kinds[kind].name);
         if (term_kinds[kind].nkeys == 0) {
                 if (args && !is_null(args) &&
-                    !(args->type == YAML_MAPPING_NODE && args->data.mapping.pairs.top == args->data.mapping.pairs.start))
+                    !(args->type == YAML_MAPPING_NODE &&
+                      args->data.mapping.pairs.top == args->data.mapping.pairs.start))
                         return FAIL(p, args, "%s: takes no arguments", sect);
                 return MLS_OK;
         }
         if (!args)
                 return FAIL(p, kind_node, "%s: needs arguments, such as {%s: {%s: ..., %s: ...}}", sect,
-                            term_kinds[kind].name, term_kinds[kind].keys[0].name, term_kinds[kind].keys[1].name);
+                            term_kinds[kind].name, term_kinds[kind].keys[0].name,
+                            term_kinds[kind].keys[1].name);
         return parse_mapping(p, args, sect, term_kinds[kind].keys, term_kinds[kind].nkeys, t, where);
 }
 
@@ -535,10 +546,12 @@ static mls_rc parse_physics(struct parser *p, const yaml_node_t *n, struct mls_c
                 return rc;
         model = mls_builtin_get(c->builtin);
         if (model->dim && model->dim != c->nparams)
-                return FAIL(p, where[0], "physics.builtin: model '%s' takes %d parameters, the card defines %d",
+                return FAIL(p, where[0],
+                            "physics.builtin: model '%s' takes %d parameters, the card defines %d",
                             model->name, model->dim, c->nparams);
         if (c->nparams < model->min_dim)
-                return FAIL(p, where[0], "physics.builtin: model '%s' takes at least %d parameters, the card defines %d",
+                return FAIL(p, where[0],
+                            "physics.builtin: model '%s' takes at least %d parameters, the card defines %d",
                             model->name, model->min_dim, c->nparams);
         return MLS_OK;
 }
@@ -548,7 +561,7 @@ enum { SEC_RUN, SEC_STOP, SEC_PARAMETERS, SEC_PHYSICS, SEC_LIKELIHOOD, SEC_TARGE
 static const char *const section_names[NSECTIONS] = {
         "run", "stop", "parameters", "physics", "likelihood", "target",
 };
-static const bool section_required[NSECTIONS] = { false, true, true, true, true, true };
+static const bool section_required[NSECTIONS] = {false, true, true, true, true, true};
 
 static const char *section_name(int i)
 {
@@ -557,14 +570,16 @@ static const char *section_name(int i)
 
 static mls_rc parse_root(struct parser *p, const yaml_node_t *root, struct mls_card *c)
 {
-        const yaml_node_t *sec[NSECTIONS] = { NULL }, *seckey[NSECTIONS] = { NULL }, *where[MAX_KEYS];
+        const yaml_node_t *sec[NSECTIONS] = {NULL}, *seckey[NSECTIONS] = {NULL}, *where[MAX_KEYS];
         char names[256];
         mls_rc rc;
 
         list_names(names, sizeof(names), NSECTIONS, section_name);
         if (root->type != YAML_MAPPING_NODE)
-                return FAIL(p, root, "a run card is a mapping of sections (%s), got %s", names, node_kind(root));
-        for (yaml_node_pair_t *pair = root->data.mapping.pairs.start; pair < root->data.mapping.pairs.top; pair++) {
+                return FAIL(p, root, "a run card is a mapping of sections (%s), got %s", names,
+                            node_kind(root));
+        for (yaml_node_pair_t *pair = root->data.mapping.pairs.start; pair < root->data.mapping.pairs.top;
+             pair++) {
                 yaml_node_t *kn = node_at(p, pair->key);
                 int i;
 
@@ -584,7 +599,8 @@ static mls_rc parse_root(struct parser *p, const yaml_node_t *root, struct mls_c
         for (int i = 0; i < NSECTIONS; i++)
                 if (!sec[i] && section_required[i])
                         return FAIL(p, root, "missing required section '%s'", section_names[i]);
-        if (sec[SEC_RUN] && (rc = parse_mapping(p, sec[SEC_RUN], "run", run_keys, NKEYS(run_keys), c, where)) != MLS_OK)
+        if (sec[SEC_RUN] &&
+            (rc = parse_mapping(p, sec[SEC_RUN], "run", run_keys, NKEYS(run_keys), c, where)) != MLS_OK)
                 return rc;
         if ((rc = parse_mapping(p, sec[SEC_STOP], "stop", stop_keys, NKEYS(stop_keys), c, where)) != MLS_OK)
                 return rc;
@@ -639,7 +655,7 @@ static void finish_defaults(struct mls_card *c)
  */
 static yaml_mark_t mark_at(const char *text, size_t len, size_t off)
 {
-        yaml_mark_t mark = { 0, 0, 0 };
+        yaml_mark_t mark = {0, 0, 0};
 
         for (size_t i = 0; i < off && i < len; i++) {
                 if (text[i] == '\n' || (text[i] == '\r' && (i + 1 == len || text[i + 1] != '\n'))) {
@@ -655,8 +671,8 @@ static yaml_mark_t mark_at(const char *text, size_t len, size_t off)
 static mls_rc syntax_error(struct parser *p, const yaml_parser_t *yp, const char *text, size_t len)
 {
         /* Reader (encoding) errors carry a byte offset; the problem mark stays at 1:1. */
-        yaml_mark_t mark = yp->error == YAML_READER_ERROR ? mark_at(text, len, yp->problem_offset)
-                                                          : yp->problem_mark;
+        yaml_mark_t mark =
+                yp->error == YAML_READER_ERROR ? mark_at(text, len, yp->problem_offset) : yp->problem_mark;
         const char *problem = yp->problem ? yp->problem : "unknown problem";
 
         if (yp->error == YAML_MEMORY_ERROR)
@@ -701,10 +717,10 @@ static mls_rc load_document(struct parser *p, const char *text, size_t len)
         return rc;
 }
 
-mls_rc mls_card_parse(const char *text, size_t len, const char *path, struct mls_card *card,
-                      char *err, size_t errlen)
+mls_rc mls_card_parse(const char *text, size_t len, const char *path, struct mls_card *card, char *err,
+                      size_t errlen)
 {
-        struct parser p = { .path = path, .err = err, .errlen = errlen };
+        struct parser p = {.path = path, .err = err, .errlen = errlen};
         const char *nul;
         mls_rc rc;
 

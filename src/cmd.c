@@ -24,8 +24,8 @@ static const struct {
         const char *name;
         mls_rc (*fn)(MPI_Comm comm, const struct mls_opts *o);
 } commands[] = {
-        { "run", cmd_run },
-        { "check", cmd_check },
+        {"run", cmd_run},
+        {"check", cmd_check},
 };
 #define NCOMMANDS ((int)(sizeof(commands) / sizeof(commands[0])))
 
@@ -116,7 +116,9 @@ mls_rc mls_opts_parse(int argc, char **argv, struct mls_opts *o, char *err, size
                 }
         }
         if (!o->card && !o->help && !o->version) {
-                snprintf(err, errlen, "mlscan: no run card given (usage: mlscan [run|check] CARD.yaml; see mlscan --help)");
+                snprintf(
+                        err, errlen,
+                        "mlscan: no run card given (usage: mlscan [run|check] CARD.yaml; see mlscan --help)");
                 return MLS_ERR_USAGE;
         }
         return MLS_OK;
@@ -159,7 +161,7 @@ static mls_rc read_card(MPI_Comm comm, const char *path, struct mls_card *card)
 
 static mls_rc cmd_run(MPI_Comm comm, const struct mls_opts *o)
 {
-        struct mls_farm_opts fo = { .inflight = 2 };
+        struct mls_farm_opts fo = {.inflight = 2};
         const struct mls_builtin *model;
         struct mls_card card;
         mls_store *store = NULL;

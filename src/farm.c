@@ -25,25 +25,25 @@
 
 enum mls_tag { MLS_TAG_POINT = 100, MLS_TAG_RESULT, MLS_TAG_CHECKPOINT };
 
-#define HEAD_POINT 3
+#define HEAD_POINT  3
 #define HEAD_RESULT 5
-#define QUEUE 256
+#define QUEUE       256
 
 /* Rank 0's state. */
 struct lead {
         const struct mls_card *card;
         MPI_Comm comm;
         int size, inflight_max;
-        int *inflight;              /* per rank */
-        int64_t busy;               /* points in flight in total */
+        int *inflight; /* per rank */
+        int64_t busy;  /* points in flight in total */
         const struct mls_method_ops *ops;
         void *state;
         struct mls_rng rng;
         struct mls_dataset ds;
-        struct mls_evaluator ev;    /* rank 0 evaluates when it is alone */
-        struct mls_rows rows;       /* rows rank 0 evaluated itself */
+        struct mls_evaluator ev; /* rank 0 evaluates when it is alone */
+        struct mls_rows rows;    /* rows rank 0 evaluated itself */
         mls_store *store;
-        double *queue_u;            /* proposals not yet dispatched */
+        double *queue_u; /* proposals not yet dispatched */
         int8_t *queue_origin;
         int32_t *queue_gen;
         int64_t queue_n, queue_next;
@@ -146,10 +146,11 @@ static void progress(struct lead *l, const char *what)
         double el = mls_now() - l->t0;
         double eff = l->ds.n_done ? (double)l->ds.n_good / (double)l->ds.n_done : 0.0;
 
-        MLS_LOG_ROOT(MLS_LOG_INFO,
-                     "%s: evaluated %lld, good %lld, efficiency %.4f, %.1f points/s, elapsed %.1f s, rows in file %lld",
-                     what, (long long)l->ds.n_done, (long long)l->ds.n_good, eff,
-                     el > 0 ? (double)l->ds.n_done / el : 0.0, el, (long long)l->rows_committed);
+        MLS_LOG_ROOT(
+                MLS_LOG_INFO,
+                "%s: evaluated %lld, good %lld, efficiency %.4f, %.1f points/s, elapsed %.1f s, rows in file %lld",
+                what, (long long)l->ds.n_done, (long long)l->ds.n_good, eff,
+                el > 0 ? (double)l->ds.n_done / el : 0.0, el, (long long)l->rows_committed);
 }
 
 static mls_rc checkpoint(struct lead *l, bool last)
@@ -223,7 +224,7 @@ static const char *stop_reason(const struct lead *l)
 static mls_rc lead(MPI_Comm comm, const struct mls_card *card, mls_store *store,
                    const struct mls_farm_opts *opts)
 {
-        struct lead l = { .card = card, .comm = comm, .store = store };
+        struct lead l = {.card = card, .comm = comm, .store = store};
         int d = card->nparams, m = mls_builtin_get(card->builtin)->nobs;
         mls_rc rc;
 
@@ -288,7 +289,8 @@ static mls_rc work(MPI_Comm comm, const struct mls_card *card, mls_store *store)
                         MLS_ABORT("waiting for rank 0 failed");
                 switch (st.MPI_TAG) {
                 case MLS_TAG_POINT:
-                        if (MPI_Recv(in, HEAD_POINT + d, MPI_DOUBLE, 0, MLS_TAG_POINT, comm, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+                        if (MPI_Recv(in, HEAD_POINT + d, MPI_DOUBLE, 0, MLS_TAG_POINT, comm,
+                                     MPI_STATUS_IGNORE) != MPI_SUCCESS)
                                 MLS_ABORT("receiving a point failed");
                         mls_evaluate(&ev, in + HEAD_POINT, &row);
                         row.id = (int64_t)in[0];
@@ -302,21 +304,22 @@ static mls_rc work(MPI_Comm comm, const struct mls_card *card, mls_store *store)
                         out[3] = row.good;
                         out[4] = row.seconds;
                         memcpy(out + HEAD_RESULT, row.obs, (size_t)m * sizeof(double));
-                        if (MPI_Send(out, HEAD_RESULT + m, MPI_DOUBLE, 0, MLS_TAG_RESULT, comm) != MPI_SUCCESS)
+                        if (MPI_Send(out, HEAD_RESULT + m, MPI_DOUBLE, 0, MLS_TAG_RESULT, comm) !=
+                            MPI_SUCCESS)
                                 MLS_ABORT("sending the result of point %lld failed", (long long)row.id);
                         break;
                 case MLS_TAG_CHECKPOINT: {
                         double flag;
 
-                        if (MPI_Recv(&flag, 1, MPI_DOUBLE, 0, MLS_TAG_CHECKPOINT, comm, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+                        if (MPI_Recv(&flag, 1, MPI_DOUBLE, 0, MLS_TAG_CHECKPOINT, comm, MPI_STATUS_IGNORE) !=
+                            MPI_SUCCESS)
                                 MLS_ABORT("receiving a checkpoint request failed");
                         last = flag != 0.0;
                         rc = mls_store_append(store, &rows, &committed);
                         mls_rows_clear(&rows);
                         break;
                 }
-                default:
-                        MLS_ABORT("unexpected message tag %d from rank 0", st.MPI_TAG);
+                default: MLS_ABORT("unexpected message tag %d from rank 0", st.MPI_TAG);
                 }
         }
         free(out);

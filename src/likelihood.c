@@ -29,17 +29,11 @@ double mls_term_value(const struct mls_term *t, double x)
         double z;
 
         switch (t->kind) {
-        case MLS_TERM_GAUSS:
-                z = (x - t->mean) / t->sigma;
-                return 0.5 * z * z;
-        case MLS_TERM_UPPER:
-                return softplus((x - t->mean) / t->sigma);
-        case MLS_TERM_LOWER:
-                return softplus((t->mean - x) / t->sigma);
-        case MLS_TERM_LOGLIKE:
-                return -x;
-        case MLS_TERM_NLL:
-                return x;
+        case MLS_TERM_GAUSS: z = (x - t->mean) / t->sigma; return 0.5 * z * z;
+        case MLS_TERM_UPPER: return softplus((x - t->mean) / t->sigma);
+        case MLS_TERM_LOWER: return softplus((t->mean - x) / t->sigma);
+        case MLS_TERM_LOGLIKE: return -x;
+        case MLS_TERM_NLL: return x;
         }
         return NAN;
 }
@@ -53,16 +47,16 @@ double mls_nll_cap(double t)
         return copysign(MLS_NLL_CAP * -expm1(-fabs(t) / MLS_NLL_CAP), t);
 }
 
-bool mls_likelihood_eval(const struct mls_card *card, int status, const double *obs,
-                         double *terms, double *nll)
+bool mls_likelihood_eval(const struct mls_card *card, int status, const double *obs, double *terms,
+                         double *nll)
 {
         double sum = 0.0;
 
         for (int i = 0; i < card->nterms; i++) {
                 const struct mls_term *t = &card->terms[i];
 
-                terms[i] = status == MLS_ST_OK ? mls_nll_cap(mls_term_value(t, obs[t->obs_index]))
-                                               : MLS_NLL_CAP;
+                terms[i] =
+                        status == MLS_ST_OK ? mls_nll_cap(mls_term_value(t, obs[t->obs_index])) : MLS_NLL_CAP;
                 sum += terms[i];
         }
         *nll = sum;

@@ -10,9 +10,9 @@
 static struct {
         int rank;
         enum mls_log_level level;
-} logger = { 0, MLS_LOG_INFO };
+} logger = {0, MLS_LOG_INFO};
 
-static const char *const level_names[] = { "ERROR", "WARN", "INFO", "DEBUG" };
+static const char *const level_names[] = {"ERROR", "WARN", "INFO", "DEBUG"};
 
 void mls_log_init(MPI_Comm comm, enum mls_log_level level)
 {
@@ -29,8 +29,7 @@ bool mls_log_enabled(enum mls_log_level level)
         return level <= logger.level;
 }
 
-void mls_log_at(enum mls_log_level level, bool root_only, const char *file, int line,
-                const char *fmt, ...)
+void mls_log_at(enum mls_log_level level, bool root_only, const char *file, int line, const char *fmt, ...)
 {
         char stamp[32], msg[4096];
         struct timespec ts;
@@ -46,8 +45,8 @@ void mls_log_at(enum mls_log_level level, bool root_only, const char *file, int 
         gmtime_r(&ts.tv_sec, &tm);
         strftime(stamp, sizeof(stamp), "%H:%M:%S", &tm);
         if (level == MLS_LOG_ERR || level == MLS_LOG_DEBUG)
-                fprintf(stderr, "mlscan[%d] %s %s %s:%d: %s\n", logger.rank, stamp,
-                        level_names[level], file, line, msg);
+                fprintf(stderr, "mlscan[%d] %s %s %s:%d: %s\n", logger.rank, stamp, level_names[level], file,
+                        line, msg);
         else
                 fprintf(stderr, "mlscan[%d] %s %s %s\n", logger.rank, stamp, level_names[level], msg);
         fflush(stderr);

@@ -17,7 +17,9 @@ int main(int argc, char **argv)
 
         MPI_Init(&argc, &argv);
         rc = mls_opts_parse(argc, argv, &opts, err, sizeof(err));
-        mls_log_init(MPI_COMM_WORLD, opts.verbosity < 0 ? MLS_LOG_WARN : opts.verbosity > 0 ? MLS_LOG_DEBUG : MLS_LOG_INFO);
+        mls_log_init(MPI_COMM_WORLD, opts.verbosity < 0   ? MLS_LOG_WARN
+                                     : opts.verbosity > 0 ? MLS_LOG_DEBUG
+                                                          : MLS_LOG_INFO);
         mls_store_quiet();
         /* A private communicator whose errors come back as return codes. */
         MPI_Comm_dup(MPI_COMM_WORLD, &comm);

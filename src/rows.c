@@ -6,7 +6,7 @@
 #include "mlscan/rows.h"
 #include "mlscan/util.h"
 
-static const char *const origin_names[MLS_ORIGIN_COUNT] = { "random", "model", "smote", "seed" };
+static const char *const origin_names[MLS_ORIGIN_COUNT] = {"random", "model", "smote", "seed"};
 
 const char *mls_origin_name(int origin)
 {

@@ -23,10 +23,23 @@
 #include "mlscan/util.h"
 
 #define MLS_FORMAT_VERSION 1
-#define CHUNK_ROWS 4096
+#define CHUNK_ROWS         4096
 
-enum col { COL_ID, COL_GENERATION, COL_ORIGIN, COL_WORKER, COL_STATUS, COL_U, COL_X, COL_OBS,
-           COL_TERMS, COL_NLL, COL_GOOD, COL_SECONDS, NCOLS };
+enum col {
+        COL_ID,
+        COL_GENERATION,
+        COL_ORIGIN,
+        COL_WORKER,
+        COL_STATUS,
+        COL_U,
+        COL_X,
+        COL_OBS,
+        COL_TERMS,
+        COL_NLL,
+        COL_GOOD,
+        COL_SECONDS,
+        NCOLS
+};
 
 static const char *const col_names[NCOLS] = {
         "id", "generation", "origin", "worker", "status", "u", "x", "obs", "terms", "nll", "good", "seconds",
@@ -151,16 +164,16 @@ static const char *bool_name(int i)
 
 static mls_rc create_column(mls_store *s, enum col c, hid_t type, int width)
 {
-        hsize_t dims[2] = { 0, (hsize_t)width }, maxdims[2] = { H5S_UNLIMITED, (hsize_t)width };
-        hsize_t chunk[2] = { CHUNK_ROWS, (hsize_t)(width > 0 ? width : 1) };
+        hsize_t dims[2] = {0, (hsize_t)width}, maxdims[2] = {H5S_UNLIMITED, (hsize_t)width};
+        hsize_t chunk[2] = {CHUNK_ROWS, (hsize_t)(width > 0 ? width : 1)};
         int rank = width > 0 ? 2 : 1;
         hid_t sp = H5Screate_simple(rank, dims, maxdims), dcpl = H5Pcreate(H5P_DATASET_CREATE);
         mls_rc rc = MLS_OK;
 
         if (sp < 0 || dcpl < 0 || H5Pset_chunk(dcpl, rank, chunk) < 0)
                 rc = MLS_H5_FAIL("setting up column /points/%s", col_names[c]);
-        else if ((s->dset[c] = H5Dcreate2(s->points, col_names[c], type, sp, H5P_DEFAULT, dcpl,
-                                           H5P_DEFAULT)) < 0)
+        else if ((s->dset[c] =
+                          H5Dcreate2(s->points, col_names[c], type, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0)
                 rc = MLS_H5_FAIL("creating column /points/%s", col_names[c]);
         if (sp >= 0)
                 H5Sclose(sp);
@@ -171,7 +184,7 @@ static mls_rc create_column(mls_store *s, enum col c, hid_t type, int width)
 
 static mls_rc create_columns(mls_store *s)
 {
-        static const enum col real_cols[] = { COL_NLL, COL_SECONDS };
+        static const enum col real_cols[] = {COL_NLL, COL_SECONDS};
         mls_rc rc;
 
         if ((rc = create_column(s, COL_ID, H5T_NATIVE_INT64, 0)) != MLS_OK ||
@@ -258,7 +271,9 @@ static mls_rc check_path(const char *path, bool force)
         mls_rc rc = MLS_OK;
 
         if (stat(path, &st) == 0 && !force) {
-                MLS_LOG(MLS_LOG_ERR, "output file '%s' exists; pass --force to overwrite it, or set run.output to a new path", path);
+                MLS_LOG(MLS_LOG_ERR,
+                        "output file '%s' exists; pass --force to overwrite it, or set run.output to a new path",
+                        path);
                 return MLS_ERR_EXISTS;
         }
         if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -285,7 +300,8 @@ static mls_rc open_file(mls_store *s, const char *path)
                 rc = MLS_H5_FAIL("setting up MPI-IO access for %s", path);
 #ifdef HAVE_H5PSET_ALL_COLL_METADATA_OPS
         /* OPTIONAL: collective metadata reads and writes stop N ranks hitting the same header. */
-        if (rc == MLS_OK && (H5Pset_all_coll_metadata_ops(fapl, 1) < 0 || H5Pset_coll_metadata_write(fapl, 1) < 0))
+        if (rc == MLS_OK &&
+            (H5Pset_all_coll_metadata_ops(fapl, 1) < 0 || H5Pset_coll_metadata_write(fapl, 1) < 0))
                 rc = MLS_H5_FAIL("setting collective metadata for %s", path);
 #endif /* HAVE_H5PSET_ALL_COLL_METADATA_OPS */
         /* REQUIRED: the 1.8 format or later, so a long run card fits in an attribute (dense storage). */
@@ -302,8 +318,8 @@ static mls_rc open_file(mls_store *s, const char *path)
         return mls_agree(s->comm, rc);
 }
 
-mls_rc mls_store_create(MPI_Comm comm, const char *path, bool force, const struct mls_card *card,
-                        int m, const char *const *obs_names, mls_store **out)
+mls_rc mls_store_create(MPI_Comm comm, const char *path, bool force, const struct mls_card *card, int m,
+                        const char *const *obs_names, mls_store **out)
 {
         mls_store *s = mls_calloc(1, sizeof(*s));
         mls_rc rc = MLS_OK;
@@ -331,9 +347,9 @@ mls_rc mls_store_create(MPI_Comm comm, const char *path, bool force, const struc
                 rc = MLS_H5_FAIL("setting up collective transfers");
         else if ((s->points = H5Gcreate2(s->fid, "points", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0)
                 rc = MLS_H5_FAIL("creating group /points in %s", path);
-        if (rc == MLS_OK && (rc = create_columns(s)) == MLS_OK && (rc = write_names(s, card, obs_names)) == MLS_OK &&
-            (rc = write_root_attrs(s, card)) == MLS_OK && (rc = attr_i64(s->points, "rows", 0)) == MLS_OK &&
-            H5Fflush(s->fid, H5F_SCOPE_GLOBAL) < 0)
+        if (rc == MLS_OK && (rc = create_columns(s)) == MLS_OK &&
+            (rc = write_names(s, card, obs_names)) == MLS_OK && (rc = write_root_attrs(s, card)) == MLS_OK &&
+            (rc = attr_i64(s->points, "rows", 0)) == MLS_OK && H5Fflush(s->fid, H5F_SCOPE_GLOBAL) < 0)
                 rc = MLS_H5_FAIL("flushing new file %s", path);
         rc = mls_agree(comm, rc);
 out:
@@ -352,12 +368,12 @@ out:
 static mls_rc write_column(mls_store *s, enum col c, hid_t memtype, int width, const void *buf,
                            int64_t offset, int64_t n, int64_t total)
 {
-        hsize_t size[2] = { (hsize_t)total, (hsize_t)width };
-        hsize_t start[2] = { (hsize_t)offset, 0 }, count[2] = { (hsize_t)n, (hsize_t)width };
-        hsize_t one[2] = { 1, (hsize_t)(width > 0 ? width : 1) };
+        hsize_t size[2] = {(hsize_t)total, (hsize_t)width};
+        hsize_t start[2] = {(hsize_t)offset, 0}, count[2] = {(hsize_t)n, (hsize_t)width};
+        hsize_t one[2] = {1, (hsize_t)(width > 0 ? width : 1)};
         int rank = width > 0 ? 2 : 1;
         hid_t fsp = H5I_INVALID_HID, msp = H5I_INVALID_HID;
-        static const double dummy[1] = { 0.0 };
+        static const double dummy[1] = {0.0};
         mls_rc rc = MLS_OK;
 
         if (H5Dset_extent(s->dset[c], size) < 0 || (fsp = H5Dget_space(s->dset[c])) < 0) {
@@ -402,7 +418,8 @@ mls_rc mls_store_append(mls_store *s, const struct mls_rows *r, int64_t *total)
         free(counts);
         /* Each column is extended and written by all ranks; a failure is agreed on at the end. */
         if ((rc = write_column(s, COL_ID, H5T_NATIVE_INT64, 0, r->id, offset, n, sum)) == MLS_OK &&
-            (rc = write_column(s, COL_GENERATION, H5T_NATIVE_INT32, 0, r->generation, offset, n, sum)) == MLS_OK &&
+            (rc = write_column(s, COL_GENERATION, H5T_NATIVE_INT32, 0, r->generation, offset, n, sum)) ==
+                    MLS_OK &&
             (rc = write_column(s, COL_ORIGIN, s->origin_t, 0, r->origin, offset, n, sum)) == MLS_OK &&
             (rc = write_column(s, COL_WORKER, H5T_NATIVE_INT32, 0, r->worker, offset, n, sum)) == MLS_OK &&
             (rc = write_column(s, COL_STATUS, s->status_t, 0, r->status, offset, n, sum)) == MLS_OK &&

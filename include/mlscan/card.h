@@ -27,23 +27,23 @@ enum mls_term_kind {
 };
 
 struct mls_term {
-        char *obs;          /* observable name */
-        int obs_index;      /* index into the physics model's observables */
+        char *obs;     /* observable name */
+        int obs_index; /* index into the physics model's observables */
         enum mls_term_kind kind;
-        double mean;        /* gauss: mean; upper/lower: limit */
+        double mean; /* gauss: mean; upper/lower: limit */
         double sigma;
 };
 
 struct mls_card {
         /* where it came from */
-        char *path;         /* as given on the command line */
-        char *text;         /* the whole card, stored in the output file */
+        char *path; /* as given on the command line */
+        char *text; /* the whole card, stored in the output file */
         size_t text_len;
         /* run: */
         char *name;
         char *output;
         uint64_t seed;
-        int method;         /* index into the method table (method.h) */
+        int method; /* index into the method table (method.h) */
         double checkpoint_seconds;
         /* stop: (0 = no limit; at least one is set) */
         int64_t max_evaluations;
@@ -52,7 +52,7 @@ struct mls_card {
         int nparams;
         struct mls_param *params;
         /* physics: */
-        int builtin;        /* index into the built-in model table (physics.h) */
+        int builtin; /* index into the built-in model table (physics.h) */
         /* likelihood: */
         int nterms;
         struct mls_term *terms;
@@ -66,8 +66,8 @@ struct mls_card {
  * MLS_ERR_CONFIG, @err holds one line "path:line:col: message" and @card is empty.
  * @text and @path are borrowed (copied into the card).
  */
-mls_rc mls_card_parse(const char *text, size_t len, const char *path, struct mls_card *card,
-                      char *err, size_t errlen);
+mls_rc mls_card_parse(const char *text, size_t len, const char *path, struct mls_card *card, char *err,
+                      size_t errlen);
 
 /* mls_card_fini - release what @card owns and zero it. NULL-safe. */
 void mls_card_fini(struct mls_card *card);

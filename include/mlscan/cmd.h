@@ -10,11 +10,11 @@
 #include "mlscan/err.h"
 
 struct mls_opts {
-        int command;            /* index into the sub-command table */
-        const char *card;       /* run card path (borrowed from argv) */
-        const char *output;     /* --output: overrides run.output */
-        bool force;             /* --force: overwrite an existing output file */
-        int verbosity;          /* -q: -1, default 0, -v: 1 */
+        int command;        /* index into the sub-command table */
+        const char *card;   /* run card path (borrowed from argv) */
+        const char *output; /* --output: overrides run.output */
+        bool force;         /* --force: overwrite an existing output file */
+        int verbosity;      /* -q: -1, default 0, -v: 1 */
         bool help, version;
 };
 

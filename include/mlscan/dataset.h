@@ -10,16 +10,16 @@
 #include <stdint.h>
 
 struct mls_dataset {
-        int d, m;               /* parameters, observables */
-        int64_t n, cap;         /* points proposed: ids 0 .. n-1 */
-        double *u;              /* n x d */
+        int d, m;       /* parameters, observables */
+        int64_t n, cap; /* points proposed: ids 0 .. n-1 */
+        double *u;      /* n x d */
         int8_t *origin;
         int32_t *generation;
-        int8_t *done;           /* result received */
+        int8_t *done; /* result received */
         int8_t *status;
         int8_t *good;
         double *nll;
-        double *obs;            /* n x m */
+        double *obs; /* n x m */
         int64_t n_done, n_good;
 };
 

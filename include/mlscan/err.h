@@ -6,11 +6,11 @@
 
 typedef enum mls_rc {
         MLS_OK = 0,
-        MLS_ERR_USAGE,   /* bad command line: exit status 2 */
-        MLS_ERR_CONFIG,  /* bad run card: exit status 2 */
+        MLS_ERR_USAGE,  /* bad command line: exit status 2 */
+        MLS_ERR_CONFIG, /* bad run card: exit status 2 */
         MLS_ERR_NOMEM,
         MLS_ERR_IO,
-        MLS_ERR_EXISTS,  /* output exists and --force was not given */
+        MLS_ERR_EXISTS, /* output exists and --force was not given */
         MLS_ERR_MPI,
         MLS_ERR_HDF5,
         MLS_ERR_DNNL,

@@ -7,9 +7,9 @@
 #include "mlscan/rows.h"
 
 struct mls_evaluator {
-        const struct mls_card *card;    /* borrowed */
+        const struct mls_card *card; /* borrowed */
         int d, m, k;
-        double *x, *obs, *terms;        /* scratch for one point */
+        double *x, *obs, *terms; /* scratch for one point */
 };
 
 void mls_evaluator_init(struct mls_evaluator *ev, const struct mls_card *card);

@@ -13,7 +13,7 @@
 #include "mlscan/store.h"
 
 struct mls_farm_opts {
-        int inflight;           /* points in flight per worker */
+        int inflight; /* points in flight per worker */
 };
 
 /*

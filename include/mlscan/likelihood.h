@@ -23,7 +23,7 @@ double mls_nll_cap(double t);
  * Fills @terms[card->nterms] and *@nll; returns whether the point is good
  * (status ok and nll < card->nll_below).
  */
-bool mls_likelihood_eval(const struct mls_card *card, int status, const double *obs,
-                         double *terms, double *nll);
+bool mls_likelihood_eval(const struct mls_card *card, int status, const double *obs, double *terms,
+                         double *nll);
 
 #endif /* MLSCAN_LIKELIHOOD_H */

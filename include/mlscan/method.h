@@ -22,9 +22,8 @@ struct mls_method_ops {
          * proposed into @origin[want] and its model generation into @generation[want];
          * *@got may be less than @want (0: nothing to propose until more results arrive).
          */
-        mls_rc (*propose)(void *state, const struct mls_dataset *ds, struct mls_rng *rng,
-                          int64_t want, double *u, int8_t *origin, int32_t *generation,
-                          int64_t *got);
+        mls_rc (*propose)(void *state, const struct mls_dataset *ds, struct mls_rng *rng, int64_t want,
+                          double *u, int8_t *origin, int32_t *generation, int64_t *got);
 };
 
 /* mls_method_count / mls_method_get / mls_method_find - the table of methods. */

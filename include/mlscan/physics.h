@@ -10,8 +10,8 @@
 /* Point status, stored per point (an HDF5 enum with these names, in this order). */
 enum mls_status {
         MLS_ST_OK = 0,
-        MLS_ST_INVALID,    /* a validity cut or the program itself says the point is unphysical */
-        MLS_ST_FAILED,     /* a program exited non-zero or died of a signal */
+        MLS_ST_INVALID, /* a validity cut or the program itself says the point is unphysical */
+        MLS_ST_FAILED,  /* a program exited non-zero or died of a signal */
         MLS_ST_TIMEOUT,
         MLS_ST_MISSING,    /* an output file was not produced */
         MLS_ST_UNREADABLE, /* an output file could not be parsed */

@@ -8,21 +8,27 @@
 #include <stdint.h>
 
 /* How a point was proposed (an HDF5 enum with these names, in this order). */
-enum mls_origin { MLS_ORIGIN_RANDOM = 0, MLS_ORIGIN_MODEL, MLS_ORIGIN_SMOTE, MLS_ORIGIN_SEED, MLS_ORIGIN_COUNT };
+enum mls_origin {
+        MLS_ORIGIN_RANDOM = 0,
+        MLS_ORIGIN_MODEL,
+        MLS_ORIGIN_SMOTE,
+        MLS_ORIGIN_SEED,
+        MLS_ORIGIN_COUNT
+};
 const char *mls_origin_name(int origin);
 
 /* Plain data; the widths are fixed at init. Column arrays hold n rows of cap. */
 struct mls_rows {
-        int d, m, k;            /* parameters, observables, likelihood terms */
+        int d, m, k; /* parameters, observables, likelihood terms */
         int64_t n, cap;
         int64_t *id;
         int32_t *generation;
         int8_t *origin;
         int32_t *worker;
         int8_t *status;
-        double *u, *x;          /* n x d, row-major */
-        double *obs;            /* n x m */
-        double *terms;          /* n x k */
+        double *u, *x; /* n x d, row-major */
+        double *obs;   /* n x m */
+        double *terms; /* n x k */
         double *nll;
         int8_t *good;
         double *seconds;

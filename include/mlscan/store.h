@@ -29,8 +29,8 @@ void mls_store_quiet(void);
  * Collective over @comm; returns the same mls_rc on every rank; rank 0 logs the reason.
  * On MLS_OK *out is owned by caller (release with mls_store_close()).
  */
-mls_rc mls_store_create(MPI_Comm comm, const char *path, bool force, const struct mls_card *card,
-                        int m, const char *const *obs_names, mls_store **out);
+mls_rc mls_store_create(MPI_Comm comm, const char *path, bool force, const struct mls_card *card, int m,
+                        const char *const *obs_names, mls_store **out);
 
 /*
  * mls_store_append - append every rank's @rows (any count, zero included) and commit:

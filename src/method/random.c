@@ -15,9 +15,8 @@ static void random_destroy(void **state)
         *state = NULL;
 }
 
-static mls_rc random_propose(void *state, const struct mls_dataset *ds, struct mls_rng *rng,
-                             int64_t want, double *u, int8_t *origin, int32_t *generation,
-                             int64_t *got)
+static mls_rc random_propose(void *state, const struct mls_dataset *ds, struct mls_rng *rng, int64_t want,
+                             double *u, int8_t *origin, int32_t *generation, int64_t *got)
 {
         (void)state;
         for (int64_t i = 0; i < want; i++) {

@@ -32,7 +32,7 @@ static double shell_f(const double *x, int d, const double *scale)
 
 static int eval_shell3d(const double *x, int d, double *obs)
 {
-        static const double scale[3] = { 7.0, 7.0, 7.0 };
+        static const double scale[3] = {7.0, 7.0, 7.0};
 
         obs[0] = shell_f(x, d, scale);
         return MLS_ST_OK;
@@ -40,7 +40,7 @@ static int eval_shell3d(const double *x, int d, double *obs)
 
 static int eval_f2d(const double *x, int d, double *obs)
 {
-        static const double scale[2] = { 5.0, 7.0 };
+        static const double scale[2] = {5.0, 7.0};
 
         obs[0] = shell_f(x, d, scale);
         return MLS_ST_OK;
@@ -82,15 +82,15 @@ static int eval_gaussian_shells(const double *x, int d, double *obs)
         return MLS_ST_OK;
 }
 
-static const char *const obs_f[] = { "F" };
-static const char *const obs_lnl[] = { "lnL" };
+static const char *const obs_f[] = {"F"};
+static const char *const obs_lnl[] = {"lnL"};
 
 static const struct mls_builtin models[] = {
-        { "shell3d", 3, 3, 1, obs_f, "F = [2 + cos(x1/7) cos(x2/7) cos(x3/7)]^5", eval_shell3d },
-        { "f2d", 2, 2, 1, obs_f, "F = [2 + cos(x1/5) cos(x2/7)]^5", eval_f2d },
-        { "shellnd", 0, 1, 1, obs_f, "F = [2 + prod_i cos(x_i/7)]^5, any dimension", eval_shellnd },
-        { "gaussian_shells", 0, 1, 1, obs_lnl,
-          "lnL of two Gaussian shells (r = 2, w = 0.1) centred at (+-3.5, 0, ...)", eval_gaussian_shells },
+        {"shell3d", 3, 3, 1, obs_f, "F = [2 + cos(x1/7) cos(x2/7) cos(x3/7)]^5", eval_shell3d},
+        {"f2d", 2, 2, 1, obs_f, "F = [2 + cos(x1/5) cos(x2/7)]^5", eval_f2d},
+        {"shellnd", 0, 1, 1, obs_f, "F = [2 + prod_i cos(x_i/7)]^5, any dimension", eval_shellnd},
+        {"gaussian_shells", 0, 1, 1, obs_lnl,
+         "lnL of two Gaussian shells (r = 2, w = 0.1) centred at (+-3.5, 0, ...)", eval_gaussian_shells},
 };
 
 int mls_builtin_count(void)

@@ -88,7 +88,9 @@ nll = p["nll"][:]
 good = p["good"][:]
 cut = float(f.attrs["nll_below"])
 check(np.array_equal(good, (st == 0) & (nll < cut)), "good flag disagrees with nll < nll_below")
-check(np.allclose(nll, p["terms"][:].sum(axis=1)), "nll is not the sum of the terms")
+ok = st == 0
+check(np.allclose(nll[ok], p["terms"][:][ok].sum(axis=1)), "nll is not the sum of the terms")
+check(np.isposinf(nll[~ok]).all(), "a point that is not ok must have nll = +inf")
 check((p["seconds"][:] >= 0).all(), "negative seconds")
 if a.good_at_least is not None:
     check(good.sum() >= a.good_at_least, f"{good.sum()} good points, expected at least {a.good_at_least}")

@@ -24,7 +24,7 @@
 
 struct card_dir {
         char path[4096];
-        char **names;   /* sorted file names ending in ".yaml" */
+        char **names; /* sorted file names ending in ".yaml" */
         int count;
 };
 
@@ -184,7 +184,8 @@ START_TEST(bad_card)
         rc = parse_file(&bad_dir, name, true, &c, err, sizeof(err));
         ck_assert_msg(rc == MLS_ERR_CONFIG, "%s: returned %s, expected MLS_ERR_CONFIG (message: '%s')", name,
                       mls_rc_str(rc), err);
-        ck_assert_msg(strcmp(err, want) == 0, "%s: wrong message\n  expected: %s\n  actual:   %s", name, want, err);
+        ck_assert_msg(strcmp(err, want) == 0, "%s: wrong message\n  expected: %s\n  actual:   %s", name, want,
+                      err);
         ck_assert_msg(!strpbrk(err, "\r\n"), "%s: the message is more than one line", name);
         ck_assert_msg(is_zero(&c), "%s: the card is not zeroed after the error", name);
 }
@@ -216,8 +217,8 @@ START_TEST(example_card)
         struct mls_card c;
         mls_rc rc = parse_file(&example_dir, name, false, &c, err, sizeof(err));
 
-        ck_assert_msg(rc == MLS_OK, "share/examples/%s: returned %s, expected MLS_OK: %s", name, mls_rc_str(rc),
-                      err);
+        ck_assert_msg(rc == MLS_OK, "share/examples/%s: returned %s, expected MLS_OK: %s", name,
+                      mls_rc_str(rc), err);
         fini_zeroes(&c, name);
 }
 END_TEST
@@ -232,7 +233,8 @@ START_TEST(reference_card)
 
         snprintf(share.path, sizeof(share.path), "%s/share", top_srcdir());
         rc = parse_file(&share, "example.yaml", false, &c, err, sizeof(err));
-        ck_assert_msg(rc == MLS_OK, "share/example.yaml: returned %s, expected MLS_OK: %s", mls_rc_str(rc), err);
+        ck_assert_msg(rc == MLS_OK, "share/example.yaml: returned %s, expected MLS_OK: %s", mls_rc_str(rc),
+                      err);
         fini_zeroes(&c, "example.yaml");
 }
 END_TEST
@@ -414,18 +416,17 @@ START_TEST(name_from_path)
         static const struct {
                 const char *path, *name;
         } cases[] = {
-                { "card.yaml", "card" },
-                { "runs.d/card.v2.yaml", "card.v2" },
-                { "/abs/dir/noext", "noext" },
-                { ".hidden", ".hidden" },
-                { "dir/", "mlscan" },
+                {"card.yaml", "card"},       {"runs.d/card.v2.yaml", "card.v2"},
+                {"/abs/dir/noext", "noext"}, {".hidden", ".hidden"},
+                {"dir/", "mlscan"},
         };
         char err[256], out[300];
         struct mls_card c;
 
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-                ck_assert_int_eq(mls_card_parse(small_card, strlen(small_card), cases[i].path, &c, err, sizeof(err)),
-                                 MLS_OK);
+                ck_assert_int_eq(
+                        mls_card_parse(small_card, strlen(small_card), cases[i].path, &c, err, sizeof(err)),
+                        MLS_OK);
                 ck_assert_str_eq(c.path, cases[i].path);
                 ck_assert_str_eq(c.name, cases[i].name);
                 snprintf(out, sizeof(out), "%s.h5", cases[i].name);
@@ -471,7 +472,8 @@ START_TEST(fini_is_null_safe)
         char err[256];
 
         mls_card_fini(NULL);
-        ck_assert_int_eq(mls_card_parse(small_card, strlen(small_card), "t.yaml", &c, err, sizeof(err)), MLS_OK);
+        ck_assert_int_eq(mls_card_parse(small_card, strlen(small_card), "t.yaml", &c, err, sizeof(err)),
+                         MLS_OK);
         mls_card_fini(&c);
         mls_card_fini(&c);
         ck_assert(is_zero(&c));

@@ -32,27 +32,27 @@
 #include "mlscan/util.h"
 
 /* |a - b| <= rel |b|: for values computed through libm, where a few ulp of difference are expected. */
-#define ASSERT_REL(a, b, rel)                                                                      \
-        do {                                                                                       \
-                double a_ = (a), b_ = (b);                                                         \
-                ck_assert_msg(fabs(a_ - b_) <= (rel) * fabs(b_), "%s = %.17g, expected %.17g (rel %g)", \
-                              #a, a_, b_, (double)(rel));                                          \
+#define ASSERT_REL(a, b, rel)                                                                                \
+        do {                                                                                                 \
+                double a_ = (a), b_ = (b);                                                                   \
+                ck_assert_msg(fabs(a_ - b_) <= (rel)*fabs(b_), "%s = %.17g, expected %.17g (rel %g)", #a,    \
+                              a_, b_, (double)(rel));                                                        \
         } while (0)
 
 /* |a - b| <= tol. */
-#define ASSERT_ABS(a, b, tol)                                                                      \
-        do {                                                                                       \
-                double a_ = (a), b_ = (b);                                                         \
-                ck_assert_msg(fabs(a_ - b_) <= (tol), "%s = %.17g, expected %.17g (abs %g)", #a, a_, \
-                              b_, (double)(tol));                                                  \
+#define ASSERT_ABS(a, b, tol)                                                                                \
+        do {                                                                                                 \
+                double a_ = (a), b_ = (b);                                                                   \
+                ck_assert_msg(fabs(a_ - b_) <= (tol), "%s = %.17g, expected %.17g (abs %g)", #a, a_, b_,     \
+                              (double)(tol));                                                                \
         } while (0)
 
 /* An estimate @got of @want with standard error @sigma must lie within @k sigma. */
-#define ASSERT_SIGMA(got, want, sigma, k)                                                          \
-        do {                                                                                       \
-                double g_ = (got), w_ = (want), s_ = (sigma);                                      \
-                ck_assert_msg(fabs(g_ - w_) <= (k) * s_, "%s = %.8g, expected %.8g +- %d x %.3g",  \
-                              #got, g_, w_, (int)(k), s_);                                         \
+#define ASSERT_SIGMA(got, want, sigma, k)                                                                    \
+        do {                                                                                                 \
+                double g_ = (got), w_ = (want), s_ = (sigma);                                                \
+                ck_assert_msg(fabs(g_ - w_) <= (k)*s_, "%s = %.8g, expected %.8g +- %d x %.3g", #got, g_,    \
+                              w_, (int)(k), s_);                                                             \
         } while (0)
 
 /* worse - the larger of @worst and the deviation @dev, where a NaN deviation counts as the worst. */
@@ -70,11 +70,18 @@ START_TEST(rng_reference_vector)
          * as used in rand_xoshiro's tests): the generator itself, independent of the seeding.
          */
         static const uint64_t want[10] = {
-                11520u, 0u, 1509978240u, 1215971899390074240u, 1216172134540287360u,
-                607988272756665600u, 16172922978634559625u, 8476171486693032832u,
-                10595114339597558777u, 2904607092377533576u,
+                11520u,
+                0u,
+                1509978240u,
+                1215971899390074240u,
+                1216172134540287360u,
+                607988272756665600u,
+                16172922978634559625u,
+                8476171486693032832u,
+                10595114339597558777u,
+                2904607092377533576u,
         };
-        struct mls_rng r = { { 1, 2, 3, 4 } };
+        struct mls_rng r = {{1, 2, 3, 4}};
 
         for (int i = 0; i < 10; i++)
                 ck_assert_uint_eq(mls_rng_u64(&r), want[i]);
@@ -176,7 +183,7 @@ START_TEST(rng_below_unbiased)
 {
         enum { NB = 10, N = 100000 };
         const uint64_t big = 0xAAAAAAAAAAAAAAAAULL; /* 2/3 of 2^64 */
-        int64_t count[NB] = { 0 };
+        int64_t count[NB] = {0};
         struct mls_rng r;
         double chi2 = 0.0, e = (double)N / NB;
         int64_t low = 0, outside = 0;
@@ -246,10 +253,10 @@ END_TEST
 
 START_TEST(prior_endpoints)
 {
-        struct mls_param lin = { NULL, -2.0, 6.0, MLS_PRIOR_LINEAR };
-        struct mls_param sym = { NULL, -10 * MLS_PI, 10 * MLS_PI, MLS_PRIOR_LINEAR };
-        struct mls_param lg = { NULL, 1e-3, 1e3, MLS_PRIOR_LOG };
-        struct mls_param lg2 = { NULL, 2.0, 32.0, MLS_PRIOR_LOG };
+        struct mls_param lin = {NULL, -2.0, 6.0, MLS_PRIOR_LINEAR};
+        struct mls_param sym = {NULL, -10 * MLS_PI, 10 * MLS_PI, MLS_PRIOR_LINEAR};
+        struct mls_param lg = {NULL, 1e-3, 1e3, MLS_PRIOR_LOG};
+        struct mls_param lg2 = {NULL, 2.0, 32.0, MLS_PRIOR_LOG};
 
         /* Linear maps of these ranges are exact in binary floating point. */
         ck_assert_double_eq(mls_prior_to_x(&lin, 0.0), -2.0);
@@ -282,12 +289,12 @@ END_TEST
 START_TEST(prior_roundtrip)
 {
         static const struct mls_param p[] = {
-                { NULL, -10 * MLS_PI, 10 * MLS_PI, MLS_PRIOR_LINEAR },
-                { NULL, -5.0, -1.0, MLS_PRIOR_LINEAR },
-                { NULL, 0.0, 1e-3, MLS_PRIOR_LINEAR },
-                { NULL, 1e-3, 1e3, MLS_PRIOR_LOG },
-                { NULL, 1e-10, 1e10, MLS_PRIOR_LOG },
-                { NULL, 2.0, 3.0, MLS_PRIOR_LOG },
+                {NULL, -10 * MLS_PI, 10 * MLS_PI, MLS_PRIOR_LINEAR},
+                {NULL, -5.0, -1.0, MLS_PRIOR_LINEAR},
+                {NULL, 0.0, 1e-3, MLS_PRIOR_LINEAR},
+                {NULL, 1e-3, 1e3, MLS_PRIOR_LOG},
+                {NULL, 1e-10, 1e10, MLS_PRIOR_LOG},
+                {NULL, 2.0, 3.0, MLS_PRIOR_LOG},
         };
         const int np = (int)(sizeof(p) / sizeof(p[0])), n = 20000;
         struct mls_rng r;
@@ -324,15 +331,13 @@ END_TEST
 START_TEST(space_mixed)
 {
         static const struct mls_param p[] = {
-                { NULL, 0.0, 10.0, MLS_PRIOR_LINEAR },
-                { NULL, 1.0, 100.0, MLS_PRIOR_LOG },
-                { NULL, -5.0, -1.0, MLS_PRIOR_LINEAR },
-                { NULL, 1e-6, 1e-2, MLS_PRIOR_LOG },
-                { NULL, 1e-6, 1e-2, MLS_PRIOR_LOG },
+                {NULL, 0.0, 10.0, MLS_PRIOR_LINEAR},  {NULL, 1.0, 100.0, MLS_PRIOR_LOG},
+                {NULL, -5.0, -1.0, MLS_PRIOR_LINEAR}, {NULL, 1e-6, 1e-2, MLS_PRIOR_LOG},
+                {NULL, 1e-6, 1e-2, MLS_PRIOR_LOG},
         };
-        const double u[5] = { 0.25, 0.5, 1.0, 0.0, 0.75 };
-        const double want[5] = { 2.5, 10.0, -1.0, 1e-6, 1e-3 };
-        double x[6] = { 0, 0, 0, 0, 0, -99.0 };
+        const double u[5] = {0.25, 0.5, 1.0, 0.0, 0.75};
+        const double want[5] = {2.5, 10.0, -1.0, 1e-6, 1e-3};
+        double x[6] = {0, 0, 0, 0, 0, -99.0};
 
         mls_space_to_x(p, 5, u, x);
         for (int i = 0; i < 5; i++) {
@@ -349,12 +354,12 @@ END_TEST
 
 START_TEST(term_values)
 {
-        struct mls_term gauss = { NULL, 0, MLS_TERM_GAUSS, 3.0, 2.0 };
-        struct mls_term upper = { NULL, 0, MLS_TERM_UPPER, 10.0, 0.5 };
-        struct mls_term lower = { NULL, 0, MLS_TERM_LOWER, 10.0, 0.5 };
-        struct mls_term loglike = { NULL, 0, MLS_TERM_LOGLIKE, 0.0, 0.0 };
-        struct mls_term nll = { NULL, 0, MLS_TERM_NLL, 0.0, 0.0 };
-        const double ln1pe = 1.3132616875182228;    /* ln(1 + e) */
+        struct mls_term gauss = {NULL, 0, MLS_TERM_GAUSS, 3.0, 2.0};
+        struct mls_term upper = {NULL, 0, MLS_TERM_UPPER, 10.0, 0.5};
+        struct mls_term lower = {NULL, 0, MLS_TERM_LOWER, 10.0, 0.5};
+        struct mls_term loglike = {NULL, 0, MLS_TERM_LOGLIKE, 0.0, 0.0};
+        struct mls_term nll = {NULL, 0, MLS_TERM_NLL, 0.0, 0.0};
+        const double ln1pe = 1.3132616875182228;     /* ln(1 + e) */
         const double ln1pinve = 0.31326168751822286; /* ln(1 + 1/e) */
 
         ck_assert_str_eq(mls_term_kind_name(MLS_TERM_GAUSS), "gauss");
@@ -445,8 +450,10 @@ START_TEST(nll_cap)
         ck_assert_double_eq(mls_nll_cap(DBL_MAX), m);
         /* cap(t) = t - t^2/(2M) + t^3/(6M^2) - ...: at t = 1 within 1e-3 of t (7e-4 below it) */
         ASSERT_REL(mls_nll_cap(1.0), 1.0, 1e-3);
-        ASSERT_REL(mls_nll_cap(1.0), 1.0 - 1.0 / (2 * m) + 1.0 / (6 * m * m) - 1.0 / (24 * m * m * m) +
-                           1.0 / (120 * m * m * m * m), 1e-14);
+        ASSERT_REL(mls_nll_cap(1.0),
+                   1.0 - 1.0 / (2 * m) + 1.0 / (6 * m * m) - 1.0 / (24 * m * m * m) +
+                           1.0 / (120 * m * m * m * m),
+                   1e-14);
         ASSERT_REL(mls_nll_cap(-1.0), -1.0, 1e-3);
         /* No cancellation for tiny t (1 - exp(-t/M) would give 0 here). */
         ASSERT_REL(mls_nll_cap(1e-20), 1e-20, 1e-15);
@@ -461,7 +468,7 @@ START_TEST(nll_cap)
         ck_assert_double_eq(mls_nll_cap(-INFINITY), -m);
         /* A gauss term that overflows still gives the cap, not a NaN. */
         {
-                struct mls_term g = { NULL, 0, MLS_TERM_GAUSS, 0.0, 1.0 };
+                struct mls_term g = {NULL, 0, MLS_TERM_GAUSS, 0.0, 1.0};
 
                 ck_assert_double_eq(mls_nll_cap(mls_term_value(&g, 1e200)), m);
         }
@@ -471,12 +478,12 @@ END_TEST
 START_TEST(likelihood_eval)
 {
         struct mls_term t[3] = {
-                { NULL, 1, MLS_TERM_GAUSS, 1.0, 0.5 },   /* obs[1] = 2: raw 2 (obs[0] would give 18) */
-                { NULL, 0, MLS_TERM_UPPER, 5.0, 1.0 },   /* obs[0] = 4: raw ln(1 + 1/e) */
-                { NULL, 2, MLS_TERM_LOGLIKE, 0.0, 0.0 }, /* obs[2] = 0.5: raw -0.5 */
+                {NULL, 1, MLS_TERM_GAUSS, 1.0, 0.5},   /* obs[1] = 2: raw 2 (obs[0] would give 18) */
+                {NULL, 0, MLS_TERM_UPPER, 5.0, 1.0},   /* obs[0] = 4: raw ln(1 + 1/e) */
+                {NULL, 2, MLS_TERM_LOGLIKE, 0.0, 0.0}, /* obs[2] = 0.5: raw -0.5 */
         };
         struct mls_card card;
-        double obs[3] = { 4.0, 2.0, 0.5 }, bad[3] = { NAN, NAN, NAN };
+        double obs[3] = {4.0, 2.0, 0.5}, bad[3] = {NAN, NAN, NAN};
         double terms[3], nll, want;
         const double m = MLS_NLL_CAP;
 
@@ -517,7 +524,7 @@ START_TEST(likelihood_eval)
          */
         obs[2] = 0.5;
         for (int st = MLS_ST_OK + 1; st < MLS_ST_COUNT; st++) {
-                const double *in[2] = { obs, bad };
+                const double *in[2] = {obs, bad};
 
                 for (int k = 0; k < 2; k++) {
                         terms[0] = terms[1] = terms[2] = 0.0;
@@ -544,7 +551,7 @@ END_TEST
 static double eval_obs0(const char *name, const double *x, int d)
 {
         const struct mls_builtin *b = mls_builtin_get(mls_builtin_find(name));
-        double obs[4] = { NAN, NAN, NAN, NAN };
+        double obs[4] = {NAN, NAN, NAN, NAN};
 
         ck_assert_msg(b != NULL, "no built-in model %s", name);
         ck_assert_int_eq(b->eval(x, d, obs), MLS_ST_OK);
@@ -558,10 +565,10 @@ START_TEST(builtin_table)
                 int dim, min_dim;
                 const char *obs;
         } want[] = {
-                { "shell3d", 3, 3, "F" },
-                { "f2d", 2, 2, "F" },
-                { "shellnd", 0, 1, "F" },
-                { "gaussian_shells", 0, 1, "lnL" },
+                {"shell3d", 3, 3, "F"},
+                {"f2d", 2, 2, "F"},
+                {"shellnd", 0, 1, "F"},
+                {"gaussian_shells", 0, 1, "lnL"},
         };
         int n = mls_builtin_count();
 
@@ -590,7 +597,7 @@ START_TEST(builtin_table)
         }
         ck_assert_int_eq(mls_builtin_find("nope"), -1);
         ck_assert_int_eq(mls_builtin_find(""), -1);
-        ck_assert_int_eq(mls_builtin_find("shell"), -1);      /* no prefix match */
+        ck_assert_int_eq(mls_builtin_find("shell"), -1); /* no prefix match */
         ck_assert_int_eq(mls_builtin_find("shell3d "), -1);
         ck_assert_ptr_null(mls_builtin_get(-1));
         ck_assert_ptr_null(mls_builtin_get(n));
@@ -609,7 +616,7 @@ END_TEST
 START_TEST(builtin_shell_values)
 {
         const double p7 = 7 * MLS_PI;
-        double x[40] = { 0 };
+        double x[40] = {0};
         struct mls_rng r;
 
         /*
@@ -692,7 +699,7 @@ START_TEST(builtin_gaussian_shells)
 {
         const double norm = -0.5 * log(2 * MLS_PI * 0.01); /* ln of the peak density: 1.38365 */
         const struct mls_builtin *b = mls_builtin_get(mls_builtin_find("gaussian_shells"));
-        double x[40] = { 0 }, worst = 0.0;
+        double x[40] = {0}, worst = 0.0;
         struct mls_rng r;
         int checked = 0, notok = 0;
 
@@ -749,12 +756,12 @@ END_TEST
 
 /* What the evaluator's rows got wrong over a scan, against F computed here from its definition. */
 struct volume_tally {
-        int64_t good;       /* rows marked good */
-        int64_t near;       /* rows whose good flag differs from L > lcut inside the cap's band */
-        int64_t far;        /* ... outside it: always wrong */
-        int64_t first_far;  /* index of the first such row, or -1 */
-        int64_t bad_row;    /* status not ok, u not passed through, terms or nll not as documented */
-        double dx, df;      /* worst |x - x_ref| and |F - F_ref| / F_ref */
+        int64_t good;      /* rows marked good */
+        int64_t near;      /* rows whose good flag differs from L > lcut inside the cap's band */
+        int64_t far;       /* ... outside it: always wrong */
+        int64_t first_far; /* index of the first such row, or -1 */
+        int64_t bad_row;   /* status not ok, u not passed through, terms or nll not as documented */
+        double dx, df;     /* worst |x - x_ref| and |F - F_ref| / F_ref */
 };
 
 /*
@@ -802,17 +809,17 @@ static void volume_row(struct volume_tally *v, const struct mls_row *row, const 
 static double good_fraction(const char *name, const double *scale, int d, double lcut, int n, uint64_t stream)
 {
         struct mls_param params[3];
-        struct mls_term term = { NULL, 0, MLS_TERM_GAUSS, 100.0, 20.0 };
+        struct mls_term term = {NULL, 0, MLS_TERM_GAUSS, 100.0, 20.0};
         struct mls_card card;
         struct mls_evaluator ev;
         struct mls_row row;
         struct mls_rng r;
-        struct volume_tally v = { 0, 0, 0, -1, 0, 0.0, 0.0 };
+        struct volume_tally v = {0, 0, 0, -1, 0, 0.0, 0.0};
         double u[3];
 
         memset(&card, 0, sizeof(card));
         for (int j = 0; j < d; j++)
-                params[j] = (struct mls_param){ NULL, -10 * MLS_PI, 10 * MLS_PI, MLS_PRIOR_LINEAR };
+                params[j] = (struct mls_param){NULL, -10 * MLS_PI, 10 * MLS_PI, MLS_PRIOR_LINEAR};
         card.nparams = d;
         card.params = params;
         card.builtin = mls_builtin_find(name);
@@ -855,15 +862,15 @@ static void check_fraction(double got, double want, int n)
         double sigma = sqrt(want * (1.0 - want) * (1.0 / n + 1.0 / 4e6));
 
         ck_assert_msg(fabs(got - want) <= 5 * sigma + 5e-5,
-                      "good fraction %.5f %%, benchmarks.md %.2f %% (tolerance %.4f %%)", 100 * got, 100 * want,
-                      100 * (5 * sigma + 5e-5));
+                      "good fraction %.5f %%, benchmarks.md %.2f %% (tolerance %.4f %%)", 100 * got,
+                      100 * want, 100 * (5 * sigma + 5e-5));
 }
 
 enum { VOLUME_N = 1000000 };
 
 START_TEST(volume_shell3d_l09)
 {
-        static const double s[3] = { 7.0, 7.0, 7.0 };
+        static const double s[3] = {7.0, 7.0, 7.0};
 
         check_fraction(good_fraction("shell3d", s, 3, 0.9, VOLUME_N, 0), 0.0332, VOLUME_N);
 }
@@ -871,7 +878,7 @@ END_TEST
 
 START_TEST(volume_shell3d_l05)
 {
-        static const double s[3] = { 7.0, 7.0, 7.0 };
+        static const double s[3] = {7.0, 7.0, 7.0};
 
         check_fraction(good_fraction("shell3d", s, 3, 0.5, VOLUME_N, 1), 0.0894, VOLUME_N);
 }
@@ -879,7 +886,7 @@ END_TEST
 
 START_TEST(volume_f2d_l09)
 {
-        static const double s[2] = { 5.0, 7.0 };
+        static const double s[2] = {5.0, 7.0};
 
         check_fraction(good_fraction("f2d", s, 2, 0.9, VOLUME_N, 2), 0.0421, VOLUME_N);
 }
@@ -893,14 +900,14 @@ END_TEST
 START_TEST(eval_nonfinite)
 {
         struct mls_param params[2] = {
-                { NULL, -1e300, 1e300, MLS_PRIOR_LINEAR },
-                { NULL, -1e300, 1e300, MLS_PRIOR_LINEAR },
+                {NULL, -1e300, 1e300, MLS_PRIOR_LINEAR},
+                {NULL, -1e300, 1e300, MLS_PRIOR_LINEAR},
         };
-        struct mls_term term = { NULL, 0, MLS_TERM_LOGLIKE, 0.0, 0.0 };
+        struct mls_term term = {NULL, 0, MLS_TERM_LOGLIKE, 0.0, 0.0};
         struct mls_card card;
         struct mls_evaluator ev;
         struct mls_row row;
-        const double far[2] = { 1.0, 1.0 }, mid[2] = { 0.5, 0.5 };
+        const double far[2] = {1.0, 1.0}, mid[2] = {0.5, 0.5};
 
         memset(&card, 0, sizeof(card));
         card.nparams = 2;
