@@ -450,6 +450,285 @@ mls_rc mls_store_append(mls_store *s, const struct mls_rows *r, int64_t *total)
         return rc;
 }
 
+/* ------------------------------------------------------------------ the model */
+
+static const char *const act_names[] = {"relu", "silu", "tanh"};
+static const char *const out_names[] = {"linear", "sigmoid"};
+
+/* The model's shapes and scalars, broadcast from rank 0 so every rank makes the same calls. */
+struct model_head {
+        int32_t nin, nout, nhidden, act, out, scaled, generation;
+        int32_t width[MLS_NN_MAX_HIDDEN];
+        int64_t nparams, step;
+};
+
+/* attr_replace - (re)write attribute @name: a scalar for @n < 0, else a list of @n (0: empty). */
+static mls_rc attr_replace(hid_t obj, const char *name, hid_t type, int n, const void *buf)
+{
+        hsize_t dim = (hsize_t)n;
+        hid_t sp = n > 0 ? H5Screate_simple(1, &dim, NULL) : H5Screate(n == 0 ? H5S_NULL : H5S_SCALAR);
+        mls_rc rc = MLS_OK;
+
+        if (H5Aexists(obj, name) > 0 && H5Adelete(obj, name) < 0)
+                rc = MLS_H5_FAIL("replacing attribute '%s'", name);
+        if (rc == MLS_OK)
+                rc = attr_write(obj, name, type, sp, buf);
+        H5Sclose(sp);
+        return rc;
+}
+
+/* model_column - open /model/@name, creating it with @n elements of @type on first use. */
+static hid_t model_column(hid_t g, const char *name, hid_t type, int64_t n)
+{
+        hsize_t dim = (hsize_t)n;
+        hid_t sp, d;
+
+        if (H5Lexists(g, name, H5P_DEFAULT) > 0)
+                return H5Dopen2(g, name, H5P_DEFAULT);
+        sp = H5Screate_simple(1, &dim, NULL);
+        d = H5Dcreate2(g, name, type, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        H5Sclose(sp);
+        return d;
+}
+
+/* Every rank takes part in the collective write; only rank 0 selects the data. */
+static mls_rc model_write_column(mls_store *s, hid_t g, const char *name, hid_t type, int64_t n,
+                                 const void *buf)
+{
+        hid_t d = model_column(g, name, type, n), fsp = H5I_INVALID_HID, msp = H5I_INVALID_HID;
+        hsize_t dim = (hsize_t)n;
+        static const double dummy[1] = {0.0};
+        mls_rc rc = MLS_OK;
+
+        if (d < 0 || (fsp = H5Dget_space(d)) < 0 || H5Sget_simple_extent_npoints(fsp) != n) {
+                rc = MLS_H5_FAIL("opening /model/%s with %lld elements (the saved model has another shape)",
+                                 name, (long long)n);
+                goto out;
+        }
+        msp = H5Screate_simple(1, &dim, NULL);
+        if (s->rank != 0) {
+                H5Sselect_none(msp);
+                H5Sselect_none(fsp);
+                buf = dummy;
+        }
+        if (H5Dwrite(d, type, msp, fsp, s->dxpl, buf) < 0)
+                rc = MLS_H5_FAIL("writing /model/%s", name);
+out:
+        if (msp >= 0)
+                H5Sclose(msp);
+        if (fsp >= 0)
+                H5Sclose(fsp);
+        if (d >= 0)
+                H5Dclose(d);
+        return rc;
+}
+
+static mls_rc model_attrs(hid_t g, const struct model_head *h)
+{
+        hid_t t = str_type();
+        const char *act = act_names[h->act], *out = out_names[h->out];
+        mls_rc rc;
+
+        if ((rc = attr_replace(g, "generation", H5T_NATIVE_INT32, -1, &h->generation)) == MLS_OK &&
+            (rc = attr_replace(g, "nin", H5T_NATIVE_INT32, -1, &h->nin)) == MLS_OK &&
+            (rc = attr_replace(g, "nout", H5T_NATIVE_INT32, -1, &h->nout)) == MLS_OK &&
+            (rc = attr_replace(g, "hidden", H5T_NATIVE_INT32, h->nhidden, h->width)) == MLS_OK &&
+            (rc = attr_replace(g, "step", H5T_NATIVE_INT64, -1, &h->step)) == MLS_OK &&
+            (rc = attr_replace(g, "scaled", H5T_NATIVE_INT32, -1, &h->scaled)) == MLS_OK &&
+            (rc = attr_replace(g, "activation", t, -1, &act)) == MLS_OK)
+                rc = attr_replace(g, "output", t, -1, &out);
+        H5Tclose(t);
+        return rc;
+}
+
+mls_rc mls_store_write_model(mls_store *s, const struct mls_nn_state *st, int32_t generation)
+{
+        struct model_head h;
+        hid_t g = H5I_INVALID_HID;
+        mls_rc rc = MLS_OK;
+
+        memset(&h, 0, sizeof(h));
+        if (s->rank == 0) {
+                h.nin = st->arch.nin;
+                h.nout = st->arch.nout;
+                h.nhidden = st->arch.nhidden;
+                for (int i = 0; i < h.nhidden; i++)
+                        h.width[i] = st->arch.width[i];
+                h.act = (int32_t)st->arch.act;
+                h.out = (int32_t)st->arch.out;
+                h.scaled = st->scaled;
+                h.generation = generation;
+                h.nparams = st->nparams;
+                h.step = st->step;
+        }
+        if (MPI_Bcast(&h, (int)sizeof(h), MPI_BYTE, 0, s->comm) != MPI_SUCCESS)
+                MLS_ABORT("broadcasting the model's shape failed");
+        if (H5Lexists(s->fid, "model", H5P_DEFAULT) > 0)
+                g = H5Gopen2(s->fid, "model", H5P_DEFAULT);
+        else
+                g = H5Gcreate2(s->fid, "model", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        if (g < 0)
+                rc = MLS_H5_FAIL("opening group /model");
+        if (rc == MLS_OK && (rc = model_attrs(g, &h)) == MLS_OK &&
+            (rc = model_write_column(s, g, "params", H5T_NATIVE_FLOAT, h.nparams, st ? st->params : NULL)) ==
+                    MLS_OK &&
+            (rc = model_write_column(s, g, "adam_m", H5T_NATIVE_FLOAT, h.nparams, st ? st->adam_m : NULL)) ==
+                    MLS_OK &&
+            (rc = model_write_column(s, g, "adam_v", H5T_NATIVE_FLOAT, h.nparams, st ? st->adam_v : NULL)) ==
+                    MLS_OK &&
+            (rc = model_write_column(s, g, "x_mean", H5T_NATIVE_DOUBLE, h.nin, st ? st->x_mean : NULL)) ==
+                    MLS_OK &&
+            (rc = model_write_column(s, g, "x_std", H5T_NATIVE_DOUBLE, h.nin, st ? st->x_std : NULL)) ==
+                    MLS_OK &&
+            (rc = model_write_column(s, g, "y_mean", H5T_NATIVE_DOUBLE, h.nout, st ? st->y_mean : NULL)) ==
+                    MLS_OK)
+                rc = model_write_column(s, g, "y_std", H5T_NATIVE_DOUBLE, h.nout, st ? st->y_std : NULL);
+        if (g >= 0)
+                H5Gclose(g);
+        if (rc == MLS_OK && H5Fflush(s->fid, H5F_SCOPE_GLOBAL) < 0)
+                rc = MLS_H5_FAIL("flushing the output file after writing the model");
+        return mls_agree(s->comm, rc);
+}
+
+static mls_rc read_attr(hid_t g, const char *name, hid_t type, void *buf)
+{
+        hid_t a = H5Aopen(g, name, H5P_DEFAULT);
+        mls_rc rc = MLS_OK;
+
+        if (a < 0 || H5Aread(a, type, buf) < 0)
+                rc = MLS_H5_FAIL("reading attribute /model@%s", name);
+        if (a >= 0)
+                H5Aclose(a);
+        return rc;
+}
+
+static mls_rc read_enum_name(hid_t g, const char *name, const char *const *names, int n, int *out)
+{
+        hid_t a = H5Aopen(g, name, H5P_DEFAULT), t = str_type();
+        char *v = NULL;
+        mls_rc rc = MLS_OK;
+
+        if (a < 0 || H5Aread(a, t, &v) < 0) {
+                rc = MLS_H5_FAIL("reading attribute /model@%s", name);
+        } else {
+                *out = -1;
+                for (int i = 0; i < n; i++)
+                        if (strcmp(v, names[i]) == 0)
+                                *out = i;
+                if (*out < 0) {
+                        MLS_LOG(MLS_LOG_ERR, "/model@%s is '%s', which this mlscan does not know", name, v);
+                        rc = MLS_ERR_IO;
+                }
+        }
+        free(v);
+        H5Tclose(t);
+        if (a >= 0)
+                H5Aclose(a);
+        return rc;
+}
+
+static mls_rc read_column(hid_t g, const char *name, hid_t type, int64_t n, void *buf)
+{
+        hid_t d = H5Dopen2(g, name, H5P_DEFAULT), sp = d >= 0 ? H5Dget_space(d) : H5I_INVALID_HID;
+        mls_rc rc = MLS_OK;
+
+        if (d < 0 || sp < 0 || H5Sget_simple_extent_npoints(sp) != n ||
+            H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
+                rc = MLS_H5_FAIL("reading /model/%s (%lld elements expected)", name, (long long)n);
+        if (sp >= 0)
+                H5Sclose(sp);
+        if (d >= 0)
+                H5Dclose(d);
+        return rc;
+}
+
+mls_rc mls_store_read_model(const char *path, struct mls_nn_state *st, int32_t *generation)
+{
+        hid_t f = H5I_INVALID_HID, g = H5I_INVALID_HID, a = H5I_INVALID_HID, sp = H5I_INVALID_HID;
+        int32_t nin = 0, nout = 0, scaled = 0, act = 0, out = 0;
+        mls_rc rc = MLS_OK;
+
+        memset(st, 0, sizeof(*st));
+        if ((f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0) {
+                MLS_LOG(MLS_LOG_ERR, "cannot open %s as an HDF5 file", path);
+                return MLS_ERR_IO;
+        }
+        if (H5Lexists(f, "model", H5P_DEFAULT) <= 0 || (g = H5Gopen2(f, "model", H5P_DEFAULT)) < 0) {
+                MLS_LOG(MLS_LOG_ERR, "%s holds no model (/model): the run has not trained one yet", path);
+                H5Fclose(f);
+                return MLS_ERR_IO;
+        }
+        if ((rc = read_attr(g, "nin", H5T_NATIVE_INT32, &nin)) == MLS_OK &&
+            (rc = read_attr(g, "nout", H5T_NATIVE_INT32, &nout)) == MLS_OK &&
+            (rc = read_attr(g, "generation", H5T_NATIVE_INT32, generation)) == MLS_OK &&
+            (rc = read_attr(g, "step", H5T_NATIVE_INT64, &st->step)) == MLS_OK &&
+            (rc = read_attr(g, "scaled", H5T_NATIVE_INT32, &scaled)) == MLS_OK &&
+            (rc = read_enum_name(g, "activation", act_names, 3, &act)) == MLS_OK &&
+            (rc = read_enum_name(g, "output", out_names, 2, &out)) == MLS_OK) {
+                hssize_t nh;
+
+                a = H5Aopen(g, "hidden", H5P_DEFAULT);
+                sp = a >= 0 ? H5Aget_space(a) : H5I_INVALID_HID;
+                nh = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+                if (nh < 0 || nh > MLS_NN_MAX_HIDDEN || nin < 1 || nout < 1)
+                        rc = MLS_H5_FAIL("reading the model's shape (/model@hidden, nin, nout)");
+                else if (nh > 0 && H5Aread(a, H5T_NATIVE_INT32, st->arch.width) < 0)
+                        rc = MLS_H5_FAIL("reading /model@hidden");
+                st->arch.nhidden = (int)(nh > 0 ? nh : 0);
+        }
+        if (rc == MLS_OK) {
+                int64_t p = 0;
+
+                st->arch.nin = nin;
+                st->arch.nout = nout;
+                st->arch.act = (enum mls_act)act;
+                st->arch.out = (enum mls_nn_out)out;
+                st->scaled = scaled != 0;
+                for (int i = 0; i <= st->arch.nhidden; i++) {
+                        int in = i == 0 ? nin : st->arch.width[i - 1],
+                            o = i == st->arch.nhidden ? nout : st->arch.width[i];
+
+                        p += (int64_t)in * o + o;
+                }
+                st->nparams = p;
+                st->params = mls_calloc((size_t)p, sizeof(float));
+                st->adam_m = mls_calloc((size_t)p, sizeof(float));
+                st->adam_v = mls_calloc((size_t)p, sizeof(float));
+                st->x_mean = mls_calloc((size_t)nin, sizeof(double));
+                st->x_std = mls_calloc((size_t)nin, sizeof(double));
+                st->y_mean = mls_calloc((size_t)nout, sizeof(double));
+                st->y_std = mls_calloc((size_t)nout, sizeof(double));
+                if ((rc = read_column(g, "params", H5T_NATIVE_FLOAT, p, st->params)) == MLS_OK &&
+                    (rc = read_column(g, "adam_m", H5T_NATIVE_FLOAT, p, st->adam_m)) == MLS_OK &&
+                    (rc = read_column(g, "adam_v", H5T_NATIVE_FLOAT, p, st->adam_v)) == MLS_OK &&
+                    (rc = read_column(g, "x_mean", H5T_NATIVE_DOUBLE, nin, st->x_mean)) == MLS_OK &&
+                    (rc = read_column(g, "x_std", H5T_NATIVE_DOUBLE, nin, st->x_std)) == MLS_OK &&
+                    (rc = read_column(g, "y_mean", H5T_NATIVE_DOUBLE, nout, st->y_mean)) == MLS_OK)
+                        rc = read_column(g, "y_std", H5T_NATIVE_DOUBLE, nout, st->y_std);
+        }
+        if (sp >= 0)
+                H5Sclose(sp);
+        if (a >= 0)
+                H5Aclose(a);
+        H5Gclose(g);
+        H5Fclose(f);
+        if (rc != MLS_OK)
+                mls_store_model_free(st);
+        return rc;
+}
+
+void mls_store_model_free(struct mls_nn_state *st)
+{
+        mls_free(&st->params);
+        mls_free(&st->adam_m);
+        mls_free(&st->adam_v);
+        mls_free(&st->x_mean);
+        mls_free(&st->x_std);
+        mls_free(&st->y_mean);
+        mls_free(&st->y_std);
+        st->nparams = 0;
+}
+
 mls_rc mls_store_close(mls_store **sp)
 {
         mls_store *s = sp ? *sp : NULL;

@@ -6,6 +6,9 @@
  *   /points          attrs: rows (committed row count, written last at each checkpoint),
  *                    parameter_names, observable_names, term_names, status_names, origin_names
  *   /points/{id, generation, origin, worker, status, u, x, obs, terms, nll, good, seconds}
+ *   /model           the latest network: attrs generation, nin, nout, hidden (widths), activation,
+ *                    output, step, scaled; datasets params, adam_m, adam_v (float32, layer by
+ *                    layer: weights out x in row-major, then biases), x_mean, x_std, y_mean, y_std
  * Readers trust /points@rows over the datasets' extent.
  */
 #ifndef MLSCAN_STORE_H
@@ -16,6 +19,7 @@
 #include <mpi.h>
 #include "mlscan/card.h"
 #include "mlscan/err.h"
+#include "mlscan/nn.h"
 #include "mlscan/rows.h"
 
 typedef struct mls_store mls_store;
@@ -39,6 +43,21 @@ mls_rc mls_store_create(MPI_Comm comm, const char *path, bool force, const struc
  * *@total receives the committed row count.
  */
 mls_rc mls_store_append(mls_store *s, const struct mls_rows *rows, int64_t *total);
+
+/*
+ * mls_store_write_model - write (or overwrite) /model with the network state @st of
+ * generation @generation, then flush. @st is read on rank 0 only (other ranks may pass NULL):
+ * rank 0 broadcasts the shapes and writes the data. Collective; same mls_rc on every rank.
+ */
+mls_rc mls_store_write_model(mls_store *s, const struct mls_nn_state *st, int32_t generation);
+
+/*
+ * mls_store_read_model - read /model of the file @path into @st, whose arrays are then owned
+ * by caller (release with mls_store_model_free()). Not collective (plain serial read).
+ * MLS_ERR_IO when the file or its model is missing, with the reason logged.
+ */
+mls_rc mls_store_read_model(const char *path, struct mls_nn_state *st, int32_t *generation);
+void mls_store_model_free(struct mls_nn_state *st);
 
 /* mls_store_close - close and flush; collective; NULL-safe; sets *@s to NULL. */
 mls_rc mls_store_close(mls_store **s);
