@@ -31,6 +31,10 @@ enum key_type {
         KEY_PRIOR,   /* enum mls_prior */
         KEY_METHOD,  /* int: index into the method table */
         KEY_BUILTIN, /* int: index into the built-in model table */
+        KEY_WIDTHS,  /* int count, then int[count]: a list of layer widths */
+        KEY_ACT,     /* int: enum mls_act */
+        KEY_OPTIM,   /* int: enum mls_optim */
+        KEY_BOOL,    /* int: 0 or 1, from true/false */
 };
 
 struct key {
@@ -174,6 +178,56 @@ static const char *builtin_name(int i)
         return mls_builtin_get(i)->name;
 }
 
+static const char *const act_names[] = {"relu", "silu", "tanh"};
+static const char *const optim_names[] = {"adam", "adamw"};
+
+static const char *act_name(int i)
+{
+        return act_names[i];
+}
+
+static const char *optim_name(int i)
+{
+        return optim_names[i];
+}
+
+static mls_rc parse_widths(struct parser *p, const yaml_node_t *n, const char *what, const struct key *k,
+                           int *out)
+{
+        yaml_node_item_t *items;
+        char sub[300];
+        int count;
+        mls_rc rc;
+
+        if (n->type != YAML_SEQUENCE_NODE)
+                return FAIL(p, n, "%s: expected a list of layer widths such as [100, 100], got %s", what,
+                            node_kind(n));
+        items = n->data.sequence.items.start;
+        count = (int)(n->data.sequence.items.top - items);
+        if (count > MLS_CARD_MAX_HIDDEN)
+                return FAIL(p, n, "%s: at most %d hidden layers, got %d", what, MLS_CARD_MAX_HIDDEN, count);
+        for (int i = 0; i < count; i++) {
+                int64_t v;
+
+                snprintf(sub, sizeof(sub), "%s[%d]", what, i);
+                if ((rc = parse_int(p, node_at(p, items[i]), sub, k, &v)) != MLS_OK)
+                        return rc;
+                out[1 + i] = (int)v;
+        }
+        out[0] = count;
+        return MLS_OK;
+}
+
+static mls_rc parse_bool(struct parser *p, const yaml_node_t *n, const char *what, int *out)
+{
+        if (is_plain_scalar(n) && (!strcmp(scalar(n), "true") || !strcmp(scalar(n), "false"))) {
+                *out = !strcmp(scalar(n), "true");
+                return MLS_OK;
+        }
+        return FAIL(p, n, "%s: expected true or false, got %s", what,
+                    n->type == YAML_SCALAR_NODE ? scalar(n) : node_kind(n));
+}
+
 static const char *const prior_names[] = {"linear", "log"};
 
 static const char *prior_name(int i)
@@ -263,6 +317,10 @@ static mls_rc parse_value(struct parser *p, const yaml_node_t *n, const char *wh
         case KEY_BUILTIN:
                 return parse_enum(p, n, what, mls_builtin_count(), builtin_name, "built-in model",
                                   (int *)field);
+        case KEY_WIDTHS: return parse_widths(p, n, what, k, (int *)field);
+        case KEY_ACT: return parse_enum(p, n, what, 3, act_name, "activation", (int *)field);
+        case KEY_OPTIM: return parse_enum(p, n, what, 2, optim_name, "optimizer", (int *)field);
+        case KEY_BOOL: return parse_bool(p, n, what, (int *)field);
         }
         return MLS_ERR_INTERNAL;
 }
@@ -335,6 +393,22 @@ static const struct key stop_keys[] = {
 
 static const struct key physics_keys[] = {
         CARD_KEY("builtin", KEY_BUILTIN, builtin, 0, 0, true),
+};
+
+static const struct key model_keys[] = {
+        CARD_KEY("hidden", KEY_WIDTHS, model.nhidden, 1, 65536, false),
+        CARD_KEY("activation", KEY_ACT, model.activation, 0, 0, false),
+        CARD_KEY("optimizer", KEY_OPTIM, model.optimizer, 0, 0, false),
+        CARD_KEY("learning_rate", KEY_REAL, model.learning_rate, 1e-12, 10.0, false),
+        CARD_KEY("lr_decay", KEY_REAL, model.lr_decay, 0.5, 1.0, false),
+        CARD_KEY("weight_decay", KEY_REAL, model.weight_decay, 0.0, 1.0, false),
+        CARD_KEY("epochs", KEY_INT, model.epochs, 1, 1e6, false),
+        CARD_KEY("batch", KEY_INT, model.batch, 1, 1e6, false),
+        CARD_KEY("val_fraction", KEY_REAL, model.val_fraction, 0.0, 0.9, false),
+        CARD_KEY("patience", KEY_INT, model.patience, 0, 1e6, false),
+        CARD_KEY("min_delta", KEY_REAL, model.min_delta, 0.0, 1e300, false),
+        CARD_KEY("threads", KEY_INT, model.threads, 1, 1024, false),
+        CARD_KEY("warm_start", KEY_BOOL, model.warm_start, 0, 0, false),
 };
 
 static const struct key target_keys[] = {
@@ -557,11 +631,11 @@ static mls_rc parse_physics(struct parser *p, const yaml_node_t *n, struct mls_c
 }
 
 /* The top level: each section once, parsed in dependency order. */
-enum { SEC_RUN, SEC_STOP, SEC_PARAMETERS, SEC_PHYSICS, SEC_LIKELIHOOD, SEC_TARGET, NSECTIONS };
+enum { SEC_RUN, SEC_STOP, SEC_PARAMETERS, SEC_PHYSICS, SEC_LIKELIHOOD, SEC_TARGET, SEC_MODEL, NSECTIONS };
 static const char *const section_names[NSECTIONS] = {
-        "run", "stop", "parameters", "physics", "likelihood", "target",
+        "run", "stop", "parameters", "physics", "likelihood", "target", "model",
 };
-static const bool section_required[NSECTIONS] = {false, true, true, true, true, true};
+static const bool section_required[NSECTIONS] = {false, true, true, true, true, true, false};
 
 static const char *section_name(int i)
 {
@@ -610,7 +684,13 @@ static mls_rc parse_root(struct parser *p, const yaml_node_t *root, struct mls_c
             (rc = parse_physics(p, sec[SEC_PHYSICS], c)) != MLS_OK ||
             (rc = parse_likelihood(p, sec[SEC_LIKELIHOOD], c)) != MLS_OK)
                 return rc;
-        return parse_mapping(p, sec[SEC_TARGET], "target", target_keys, NKEYS(target_keys), c, where);
+        if ((rc = parse_mapping(p, sec[SEC_TARGET], "target", target_keys, NKEYS(target_keys), c, where)) !=
+            MLS_OK)
+                return rc;
+        c->has_model = sec[SEC_MODEL] != NULL;
+        if (sec[SEC_MODEL])
+                rc = parse_mapping(p, sec[SEC_MODEL], "model", model_keys, NKEYS(model_keys), c, where);
+        return rc;
 }
 
 /* The default run name is the card's file name without directory and extension. */
@@ -635,6 +715,22 @@ static void set_defaults(struct mls_card *c)
         c->method = mls_method_find("random");
         c->checkpoint_seconds = 60.0;
         c->builtin = -1;
+        /* The network MLscanner and BSMArt use, trained as BSMArt's DNN defaults; 1 thread (see README). */
+        c->model.nhidden = 4;
+        for (int i = 0; i < 4; i++)
+                c->model.hidden[i] = 100;
+        c->model.activation = 0;
+        c->model.optimizer = 0;
+        c->model.learning_rate = 1e-3;
+        c->model.lr_decay = 1.0;
+        c->model.weight_decay = 0.0;
+        c->model.epochs = 250;
+        c->model.batch = 500;
+        c->model.val_fraction = 0.2;
+        c->model.patience = 10;
+        c->model.min_delta = 1e-5;
+        c->model.threads = 1;
+        c->model.warm_start = 1;
 }
 
 static void finish_defaults(struct mls_card *c)

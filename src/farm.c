@@ -241,6 +241,9 @@ static mls_rc lead(MPI_Comm comm, const struct mls_card *card, mls_store *store,
         l.queue_gen = mls_calloc(QUEUE, sizeof(int32_t));
         l.msg = mls_calloc((size_t)(HEAD_POINT + d + HEAD_RESULT + m), sizeof(double));
         l.t0 = l.last_checkpoint = mls_now();
+        if (card->has_model && !l.ops->learns)
+                MLS_LOG_ROOT(MLS_LOG_WARN, "the run card's model section is not used by method %s",
+                             l.ops->name);
         if ((rc = l.ops->create(card, &l.state)) != MLS_OK)
                 MLS_ABORT("method %s could not start: %s", l.ops->name, mls_rc_str(rc));
         MLS_LOG_ROOT(MLS_LOG_INFO, "run '%s': method %s, %d parameters, %d rank%s (%d evaluating), output %s",

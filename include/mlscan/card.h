@@ -34,6 +34,18 @@ struct mls_term {
         double sigma;
 };
 
+/* model: the network the learning methods train (defaults in src/card.c, README and the man page). */
+#define MLS_CARD_MAX_HIDDEN 16
+struct mls_model_card {
+        int nhidden; /* hidden layers, each of hidden[i] units */
+        int hidden[MLS_CARD_MAX_HIDDEN];
+        int activation; /* enum mls_act (nn.h) */
+        int optimizer;  /* enum mls_optim (nn.h) */
+        int64_t epochs, batch, patience, threads;
+        double learning_rate, lr_decay, weight_decay, val_fraction, min_delta;
+        int warm_start; /* continue from the previous generation's weights */
+};
+
 struct mls_card {
         /* where it came from */
         char *path; /* as given on the command line */
@@ -58,6 +70,9 @@ struct mls_card {
         struct mls_term *terms;
         /* target: */
         double nll_below;
+        /* model: (given or not: has_model) */
+        int has_model;
+        struct mls_model_card model;
 };
 
 /*

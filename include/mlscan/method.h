@@ -5,6 +5,7 @@
 #ifndef MLSCAN_METHOD_H
 #define MLSCAN_METHOD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "mlscan/card.h"
 #include "mlscan/dataset.h"
@@ -14,6 +15,7 @@
 struct mls_method_ops {
         const char *name;
         const char *summary;
+        bool learns; /* trains the network of the card's model section */
         /* create the method's state for @card; *state is owned by the method */
         mls_rc (*create)(const struct mls_card *card, void **state);
         void (*destroy)(void **state);

@@ -32,6 +32,7 @@ static mls_rc random_propose(void *state, const struct mls_dataset *ds, struct m
 const struct mls_method_ops mls_method_random = {
         .name = "random",
         .summary = "uniform in the unit cube, mapped through each parameter's prior",
+        .learns = false,
         .create = random_create,
         .destroy = random_destroy,
         .propose = random_propose,

@@ -269,6 +269,53 @@ START_TEST(defaults)
 }
 END_TEST
 
+START_TEST(model_section)
+{
+        struct mls_card c;
+
+        /* Without a model section: MLscanner's 4 x 100 ReLU, BSMArt's training defaults, 1 thread. */
+        parse_good("defaults.yaml", &c);
+        ck_assert_int_eq(c.has_model, 0);
+        ck_assert_int_eq(c.model.nhidden, 4);
+        for (int i = 0; i < 4; i++)
+                ck_assert_int_eq(c.model.hidden[i], 100);
+        ck_assert_int_eq(c.model.activation, 0);
+        ck_assert_int_eq(c.model.optimizer, 0);
+        ck_assert_double_eq(c.model.learning_rate, 1e-3);
+        ck_assert_int_eq(c.model.epochs, 250);
+        ck_assert_int_eq(c.model.batch, 500);
+        ck_assert_double_eq(c.model.val_fraction, 0.2);
+        ck_assert_int_eq(c.model.patience, 10);
+        ck_assert_int_eq(c.model.threads, 1);
+        ck_assert_int_eq(c.model.warm_start, 1);
+        fini_zeroes(&c, "defaults.yaml");
+
+        parse_good("model.yaml", &c);
+        ck_assert_int_eq(c.has_model, 1);
+        ck_assert_int_eq(c.model.nhidden, 3);
+        ck_assert_int_eq(c.model.hidden[0], 64);
+        ck_assert_int_eq(c.model.hidden[1], 32);
+        ck_assert_int_eq(c.model.hidden[2], 16);
+        ck_assert_int_eq(c.model.activation, 1); /* silu */
+        ck_assert_int_eq(c.model.optimizer, 1);  /* adamw */
+        ck_assert_double_eq(c.model.learning_rate, 1e-2);
+        ck_assert_double_eq(c.model.lr_decay, 0.99);
+        ck_assert_double_eq(c.model.weight_decay, 1e-4);
+        ck_assert_int_eq(c.model.epochs, 100);
+        ck_assert_int_eq(c.model.batch, 256);
+        ck_assert_double_eq(c.model.val_fraction, 0.1);
+        ck_assert_int_eq(c.model.patience, 5);
+        ck_assert_double_eq(c.model.min_delta, 0.0);
+        ck_assert_int_eq(c.model.threads, 2);
+        ck_assert_int_eq(c.model.warm_start, 0);
+        fini_zeroes(&c, "model.yaml");
+
+        parse_good("model_empty_hidden.yaml", &c);
+        ck_assert_int_eq(c.model.nhidden, 0);
+        fini_zeroes(&c, "model_empty_hidden.yaml");
+}
+END_TEST
+
 START_TEST(exponent_integers)
 {
         struct mls_card c;
@@ -492,6 +539,7 @@ static Suite *card_suite(void)
         tcase_add_loop_test(good, example_card, 0, example_dir.count);
         tcase_add_test(good, reference_card);
         tcase_add_test(good, defaults);
+        tcase_add_test(good, model_section);
         tcase_add_test(good, exponent_integers);
         tcase_add_test(good, log_prior);
         tcase_add_test(good, flow_equals_block);
