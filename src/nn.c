@@ -168,10 +168,15 @@ static dnnl_status_t make_primitive(dnnl_primitive_t *prim, const_dnnl_op_desc_t
         return st;
 }
 
-/* BUILD - create a primitive; a failure names the primitive and its shapes. Never jumps. */
-#define BUILD(prim, op, hint, keep, ...)                                                                     \
+/*
+ * BUILD - check the op descriptor's @init status, then create the primitive; a failure
+ * names the primitive and its shapes. Never jumps.
+ */
+#define BUILD(prim, init, op, hint, keep, ...)                                                               \
         do {                                                                                                 \
-                dnnl_status_t st_ = make_primitive((prim), (op), nn->engine, (hint), (keep));                \
+                dnnl_status_t st_ = (init);                                                                  \
+                if (st_ == dnnl_success)                                                                     \
+                        st_ = make_primitive((prim), (op), nn->engine, (hint), (keep));                      \
                 if (st_ != dnnl_success)                                                                     \
                         rc = MLS_DNNL_FAIL(st_, __VA_ARGS__);                                                \
         } while (0)
@@ -194,9 +199,9 @@ static mls_rc pass_layer(mls_nn *nn, struct pass *p, int i)
         md2(&w, ly->out, ly->in, dnnl_oi);
         md1(&b, ly->out);
         md2(&dst, B, ly->out, dnnl_nc);
-        dnnl_inner_product_forward_desc_init(&ipd, prop, &src, &w, &b, &dst);
-        BUILD(&p->ip_fwd[i], &ipd, NULL, &ip_pd, "creating inner product forward, layer %d (%lld x %d -> %d)",
-              i + 1, (long long)B, ly->in, ly->out);
+        BUILD(&p->ip_fwd[i], dnnl_inner_product_forward_desc_init(&ipd, prop, &src, &w, &b, &dst), &ipd, NULL,
+              &ip_pd, "creating inner product forward, layer %d (%lld x %d -> %d)", i + 1, (long long)B,
+              ly->in, ly->out);
         if (rc != MLS_OK)
                 return rc;
         p->a_ip_fwd[i][0] = (dnnl_exec_arg_t){DNNL_ARG_SRC, mem(nn, p, &src, p->act[i])};
@@ -204,9 +209,9 @@ static mls_rc pass_layer(mls_nn *nn, struct pass *p, int i)
         p->a_ip_fwd[i][2] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, mem(nn, p, &b, nn->params + ly->b_off)};
         p->a_ip_fwd[i][3] = (dnnl_exec_arg_t){DNNL_ARG_DST, mem(nn, p, &dst, p->pre[i + 1])};
         if (hidden) {
-                dnnl_eltwise_forward_desc_init(&ed, prop, alg, &dst, alpha, 0.0f);
-                BUILD(&p->act_fwd[i], &ed, NULL, &act_pd, "creating %s forward, layer %d (%lld x %d)",
-                      act_name(nn->arch.act), i + 1, (long long)B, ly->out);
+                BUILD(&p->act_fwd[i], dnnl_eltwise_forward_desc_init(&ed, prop, alg, &dst, alpha, 0.0f), &ed,
+                      NULL, &act_pd, "creating %s forward, layer %d (%lld x %d)", act_name(nn->arch.act),
+                      i + 1, (long long)B, ly->out);
                 if (rc == MLS_OK) {
                         p->a_act_fwd[i][0] = (dnnl_exec_arg_t){DNNL_ARG_SRC, mem(nn, p, &dst, p->pre[i + 1])};
                         p->a_act_fwd[i][1] = (dnnl_exec_arg_t){DNNL_ARG_DST, mem(nn, p, &dst, p->act[i + 1])};
@@ -215,10 +220,9 @@ static mls_rc pass_layer(mls_nn *nn, struct pass *p, int i)
         if (rc == MLS_OK && p->train) {
                 dnnl_inner_product_desc_t bw, bd;
 
-                dnnl_inner_product_backward_weights_desc_init(&bw, &src, &w, &b, &dst);
-                BUILD(&p->ip_bwd_w[i], &bw, ip_pd, NULL,
-                      "creating inner product backward weights, layer %d (%lld x %d -> %d)", i + 1,
-                      (long long)B, ly->in, ly->out);
+                BUILD(&p->ip_bwd_w[i], dnnl_inner_product_backward_weights_desc_init(&bw, &src, &w, &b, &dst),
+                      &bw, ip_pd, NULL, "creating inner product backward weights, layer %d (%lld x %d -> %d)",
+                      i + 1, (long long)B, ly->in, ly->out);
                 if (rc == MLS_OK) {
                         p->a_bwd_w[i][0] = (dnnl_exec_arg_t){DNNL_ARG_SRC, mem(nn, p, &src, p->act[i])};
                         p->a_bwd_w[i][1] =
@@ -229,9 +233,9 @@ static mls_rc pass_layer(mls_nn *nn, struct pass *p, int i)
                                 (dnnl_exec_arg_t){DNNL_ARG_DIFF_BIAS, mem(nn, p, &b, nn->grad + ly->b_off)};
                 }
                 if (rc == MLS_OK && i > 0) {
-                        dnnl_inner_product_backward_data_desc_init(&bd, &src, &w, &dst);
-                        BUILD(&p->ip_bwd_d[i], &bd, ip_pd, NULL,
-                              "creating inner product backward data, layer %d (%lld x %d -> %d)", i + 1,
+                        BUILD(&p->ip_bwd_d[i],
+                              dnnl_inner_product_backward_data_desc_init(&bd, &src, &w, &dst), &bd, ip_pd,
+                              NULL, "creating inner product backward data, layer %d (%lld x %d -> %d)", i + 1,
                               (long long)B, ly->in, ly->out);
                         if (rc == MLS_OK) {
                                 p->a_bwd_d[i][0] = (dnnl_exec_arg_t){DNNL_ARG_DIFF_DST,
@@ -245,9 +249,10 @@ static mls_rc pass_layer(mls_nn *nn, struct pass *p, int i)
                 if (rc == MLS_OK && hidden) {
                         dnnl_eltwise_desc_t eb;
 
-                        dnnl_eltwise_backward_desc_init(&eb, alg, &dst, &dst, alpha, 0.0f);
-                        BUILD(&p->act_bwd[i], &eb, act_pd, NULL, "creating %s backward, layer %d (%lld x %d)",
-                              act_name(nn->arch.act), i + 1, (long long)B, ly->out);
+                        BUILD(&p->act_bwd[i],
+                              dnnl_eltwise_backward_desc_init(&eb, alg, &dst, &dst, alpha, 0.0f), &eb, act_pd,
+                              NULL, "creating %s backward, layer %d (%lld x %d)", act_name(nn->arch.act),
+                              i + 1, (long long)B, ly->out);
                         if (rc == MLS_OK) {
                                 p->a_act_bwd[i][0] =
                                         (dnnl_exec_arg_t){DNNL_ARG_SRC, mem(nn, p, &dst, p->pre[i + 1])};
@@ -777,6 +782,11 @@ mls_rc mls_nn_train(mls_nn *nn, const double *x, const double *y, int64_t n,
         if (rc == MLS_OK && nval > 0 && rep->best_epoch > 0 && rep->best_epoch < rep->epochs_run)
                 memcpy(nn->params, nn->best, (size_t)nn->nparams * sizeof(float));
         rep->seconds = mls_now() - t0;
+        if (rc == MLS_OK)
+                MLS_LOG(MLS_LOG_INFO,
+                        "trained on %lld points: %d epochs (kept %d), train loss %.5g, validation loss %.5g, %.2f s, %.1f GFLOP/s",
+                        (long long)n, rep->epochs_run, rep->best_epoch, rep->train_loss, rep->val_loss,
+                        rep->seconds, rep->seconds > 0 ? rep->gflop / rep->seconds : 0.0);
         free(perm);
         free(xs);
         free(ys);
