@@ -11,7 +11,8 @@
  * floating-point units, and its cost does not depend on how the points are spread.
  *
  * Each (query, point) pair costs one d-long dot product: |q - x|^2 = |q|^2 + |x|^2 - 2 q.x,
- * computed a tile of queries by a panel of points at a time with SIMD code. That expansion
+ * computed a tile of queries by a panel of points at a time with SIMD code (AVX-512 or
+ * AVX2 with FMA, picked at run time on x86-64, else a portable two-wide kernel). That expansion
  * cancels, so it is used only as a rigorous lower bound on the distance; a point whose bound
  * beats the query's current k-th distance gets its distance recomputed directly, as the sum
  * of (q_l - x_l)^2 in index order, and only those direct distances rank neighbours. The
@@ -105,33 +106,46 @@ static double dist2(const double *a, const double *b, int d)
 
 /* ------------------------------------------------------------------ tile kernels */
 
+/* Two doubles: SSE2 on any x86-64, NEON on AArch64; GCC and Clang lower it elsewhere. */
+typedef double v2d __attribute__((vector_size(16)));
+
+/*
+ * The portable kernel: two queries by eight points at a time, so that the eight two-wide
+ * accumulators stay in registers even on SSE2's sixteen.
+ */
 static int tile_generic(const double *qp, const double *qn, const double *thr, const double *xp,
                         const double *xn, int d, double c1, uint16_t *mask)
 {
-        enum { MB = 4 };
-        int any = 0;
+        enum { MB = 2, H = 8 };
+        unsigned m0 = 0, m1 = 0;
 
-        for (int i = 0; i < MB; i++) {
-                double acc[NB] = {0};
-                unsigned m = 0;
+        for (int h = 0; h < NB; h += H) {
+                v2d a0[H / 2] = {{0}}, a1[H / 2] = {{0}};
 
                 for (int l = 0; l < d; l++) {
-                        double q = qp[l * MB + i];
+                        v2d q0 = {qp[l * MB], qp[l * MB]}, q1 = {qp[l * MB + 1], qp[l * MB + 1]};
 
-                        for (int j = 0; j < NB; j++)
-                                acc[j] += q * xp[l * NB + j];
+#pragma GCC unroll 4
+                        for (int j = 0; j < H / 2; j++) {
+                                v2d x;
+
+                                memcpy(&x, xp + l * NB + h + 2 * j, sizeof(x)); /* not *(v2d *): aliasing */
+                                a0[j] += q0 * x;
+                                a1[j] += q1 * x;
+                        }
                 }
-                for (int j = 0; j < NB; j++) {
-                        double lb = (qn[i] + xn[j]) * c1 - 2.0 * acc[j];
+                for (int j = 0; j < H; j++) {
+                        double lb0 = (qn[0] + xn[h + j]) * c1 - 2.0 * a0[j / 2][j % 2];
+                        double lb1 = (qn[1] + xn[h + j]) * c1 - 2.0 * a1[j / 2][j % 2];
 
                         /* Written as !(lb > thr) so that a NaN bound is never skipped. */
-                        if (!(lb > thr[i]))
-                                m |= 1u << j;
+                        m0 |= (unsigned)!(lb0 > thr[0]) << (h + j);
+                        m1 |= (unsigned)!(lb1 > thr[1]) << (h + j);
                 }
-                mask[i] = (uint16_t)m;
-                any |= (int)m;
         }
-        return any;
+        mask[0] = (uint16_t)m0;
+        mask[1] = (uint16_t)m1;
+        return (m0 | m1) != 0;
 }
 
 #ifdef MLS_KNN_X86
@@ -232,7 +246,7 @@ static const struct kernel kernels[] = {
         {"avx512", 12, tile_avx512},
         {"avx2", 6, tile_avx2},
 #endif /* MLS_KNN_X86 */
-        {"generic", 4, tile_generic},
+        {"generic", 2, tile_generic},
 };
 
 static bool kernel_supported(const struct kernel *kn)
