@@ -733,6 +733,16 @@ mls_rc mls_nn_train(mls_nn *nn, const double *x, const double *y, int64_t n,
 
         memset(rep, 0, sizeof(*rep));
         rep->val_loss = NAN;
+        /* BCE needs 0/1 targets and logits; a sigmoid output is trained only through BCE. */
+        if ((o->loss == MLS_LOSS_BCE) != (nn->arch.out == MLS_OUT_SIGMOID)) {
+                MLS_LOG(MLS_LOG_ERR,
+                        "loss %s does not suit a %s output (use BCE exactly with a sigmoid output)",
+                        o->loss == MLS_LOSS_BCE   ? "bce"
+                        : o->loss == MLS_LOSS_MAE ? "mae"
+                                                  : "mse",
+                        nn->arch.out == MLS_OUT_SIGMOID ? "sigmoid" : "linear");
+                return MLS_ERR_INTERNAL;
+        }
         if (n < 1 || o->epochs < 1 || o->batch < 1)
                 return MLS_OK;
         if (!nn->scaled)
@@ -861,6 +871,7 @@ mls_rc mls_nn_state_load(const struct mls_nn_state *st, int threads, mls_nn **ou
         mls_nn *nn;
         mls_rc rc;
 
+        *out = NULL;
         if ((rc = mls_nn_create(&st->arch, 0, threads, &nn)) != MLS_OK)
                 return rc;
         if (nn->nparams != st->nparams) {
