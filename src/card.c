@@ -159,13 +159,35 @@ static mls_rc parse_int(struct parser *p, const yaml_node_t *n, const char *what
         return MLS_OK;
 }
 
-static void list_names(char *buf, size_t len, int count, const char *(*name)(int))
+/* join_names - "a, b, c" into @buf, cut at @len; @name(@ctx, i) gives the i-th name. */
+static void join_names(char *buf, size_t len, int count, const char *(*name)(const void *, int),
+                       const void *ctx)
 {
         size_t used = 0;
 
         buf[0] = '\0';
         for (int i = 0; i < count && used < len; i++)
-                used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "", name(i));
+                used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "", name(ctx, i));
+}
+
+static const char *call_name(const void *fn, int i)
+{
+        return (*(const char *(*const *)(int))fn)(i);
+}
+
+static void list_names(char *buf, size_t len, int count, const char *(*name)(int))
+{
+        join_names(buf, len, count, call_name, &name);
+}
+
+static const char *key_name(const void *keys, int i)
+{
+        return ((const struct key *)keys)[i].name;
+}
+
+static const char *string_at(const void *strings, int i)
+{
+        return ((const char *const *)strings)[i];
 }
 
 static const char *method_name(int i)
@@ -333,14 +355,11 @@ static mls_rc parse_mapping(struct parser *p, const yaml_node_t *n, const char *
                             int nkeys, void *base, const yaml_node_t **where)
 {
         char what[256], names[512];
-        size_t used = 0, keyline[MAX_KEYS];
+        size_t keyline[MAX_KEYS];
 
-        names[0] = '\0';
-        for (int i = 0; i < nkeys; i++) {
+        join_names(names, sizeof(names), nkeys, key_name, keys);
+        for (int i = 0; i < nkeys; i++)
                 where[i] = NULL;
-                used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s", i ? ", " : "",
-                                         keys[i].name);
-        }
         if (n->type != YAML_MAPPING_NODE)
                 return FAIL(p, n, "%s: expected a mapping of keys (%s), got %s", sect, names, node_kind(n));
         for (yaml_node_pair_t *pair = n->data.mapping.pairs.start; pair < n->data.mapping.pairs.top; pair++) {
@@ -539,12 +558,7 @@ static mls_rc parse_term(struct parser *p, const yaml_node_t *kn, const yaml_nod
                 if (strcmp(model->obs_names[i], scalar(kn)) == 0)
                         obs = i;
         if (obs < 0) {
-                size_t used = 0;
-
-                names[0] = '\0';
-                for (int i = 0; i < model->nobs; i++)
-                        used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s", i ? ", " : "",
-                                                 model->obs_names[i]);
+                join_names(names, sizeof(names), model->nobs, string_at, model->obs_names);
                 return FAIL(p, kn, "likelihood: unknown observable '%s' (model %s provides: %s)", scalar(kn),
                             model->name, names);
         }
