@@ -35,6 +35,8 @@ enum key_type {
         KEY_ACT,     /* int: enum mls_act */
         KEY_OPTIM,   /* int: enum mls_optim */
         KEY_BOOL,    /* int: 0 or 1, from true/false */
+        KEY_AUTO,    /* double in [min, max], or "auto" -> -1 */
+        KEY_LEARN,   /* int: enum mls_learn_target */
 };
 
 struct key {
@@ -250,6 +252,13 @@ static mls_rc parse_bool(struct parser *p, const yaml_node_t *n, const char *wha
                     n->type == YAML_SCALAR_NODE ? scalar(n) : node_kind(n));
 }
 
+static const char *const learn_names[] = {"likelihood", "observables"};
+
+static const char *learn_name(int i)
+{
+        return learn_names[i];
+}
+
 static const char *const prior_names[] = {"linear", "log"};
 
 static const char *prior_name(int i)
@@ -343,6 +352,24 @@ static mls_rc parse_value(struct parser *p, const yaml_node_t *n, const char *wh
         case KEY_ACT: return parse_enum(p, n, what, 3, act_name, "activation", (int *)field);
         case KEY_OPTIM: return parse_enum(p, n, what, 2, optim_name, "optimizer", (int *)field);
         case KEY_BOOL: return parse_bool(p, n, what, (int *)field);
+        case KEY_AUTO:
+                if (is_plain_scalar(n) && strcmp(scalar(n), "auto") == 0) {
+                        *(double *)field = -1.0;
+                        return MLS_OK;
+                }
+                if (n->type == YAML_SCALAR_NODE && is_plain_scalar(n) && !is_null(n)) {
+                        char *end;
+
+                        strtod(scalar(n), &end);
+                        if (end == scalar(n) || *end)
+                                return FAIL(p, n, "%s: expected a number or auto, got '%s'", what, scalar(n));
+                }
+                if ((rc = parse_real(p, n, what, "a number or auto", &v)) == MLS_OK)
+                        rc = check_range(p, n, what, k, v);
+                if (rc == MLS_OK)
+                        *(double *)field = v;
+                return rc;
+        case KEY_LEARN: return parse_enum(p, n, what, 2, learn_name, "learning target", (int *)field);
         }
         return MLS_ERR_INTERNAL;
 }
@@ -403,11 +430,14 @@ static const struct key run_keys[] = {
         CARD_KEY("seed", KEY_SEED, seed, 0, 9.0e15, false),
         CARD_KEY("method", KEY_METHOD, method, 0, 0, false),
         CARD_KEY("checkpoint_seconds", KEY_REAL, checkpoint_seconds, 0.01, 1.0e7, false),
+        CARD_KEY("start_from", KEY_STRING, start_from, 0, 0, false),
 };
 
 static const struct key stop_keys[] = {
         CARD_KEY("evaluations", KEY_INT, max_evaluations, 1, 9.0e15, false),
         CARD_KEY("good_points", KEY_INT, max_good, 1, 9.0e15, false),
+        CARD_KEY("generations", KEY_INT, max_generations, 1, 1.0e9, false),
+        CARD_KEY("walltime", KEY_REAL, walltime, 1.0, 1.0e9, false),
 };
 
 static const struct key physics_keys[] = {
@@ -428,6 +458,23 @@ static const struct key model_keys[] = {
         CARD_KEY("min_delta", KEY_REAL, model.min_delta, 0.0, 1e300, false),
         CARD_KEY("threads", KEY_INT, model.threads, 1, 1024, false),
         CARD_KEY("warm_start", KEY_BOOL, model.warm_start, 0, 0, false),
+};
+
+static const struct key search_keys[] = {
+        CARD_KEY("initial_points", KEY_INT, search.initial_points, 0, 1e9, false),
+        CARD_KEY("points_per_generation", KEY_INT, search.points_per_generation, 1, 1e9, false),
+        CARD_KEY("candidates", KEY_INT, search.candidates, 1, 1e8, false),
+        CARD_KEY("random_fraction", KEY_AUTO, search.random_fraction, 0.0, 1.0, false),
+        CARD_KEY("local_fraction", KEY_REAL, search.local_fraction, 0.0, 1.0, false),
+        CARD_KEY("local_scale", KEY_REAL, search.local_scale, 1e-9, 1.0, false),
+        CARD_KEY("overlap", KEY_BOOL, search.overlap, 0, 0, false),
+        CARD_KEY("select_below", KEY_REAL, search.select_below, -1.0e300, 1.0e300, false),
+        CARD_KEY("smote_k", KEY_INT, search.smote_k, 1, 1000, false),
+        CARD_KEY("smote_below", KEY_INT, search.smote_below, 0, 1e15, false),
+        CARD_KEY("smote_fraction", KEY_REAL, search.smote_fraction, 0.0, 1.0, false),
+        CARD_KEY("learn", KEY_LEARN, search.learn, 0, 0, false),
+        CARD_KEY("density_power", KEY_REAL, search.density_power, 0.0, 100.0, false),
+        CARD_KEY("validity_classifier", KEY_BOOL, search.validity_classifier, 0, 0, false),
 };
 
 static const struct key target_keys[] = {
@@ -645,11 +692,21 @@ static mls_rc parse_physics(struct parser *p, const yaml_node_t *n, struct mls_c
 }
 
 /* The top level: each section once, parsed in dependency order. */
-enum { SEC_RUN, SEC_STOP, SEC_PARAMETERS, SEC_PHYSICS, SEC_LIKELIHOOD, SEC_TARGET, SEC_MODEL, NSECTIONS };
-static const char *const section_names[NSECTIONS] = {
-        "run", "stop", "parameters", "physics", "likelihood", "target", "model",
+enum {
+        SEC_RUN,
+        SEC_STOP,
+        SEC_PARAMETERS,
+        SEC_PHYSICS,
+        SEC_LIKELIHOOD,
+        SEC_TARGET,
+        SEC_MODEL,
+        SEC_SEARCH,
+        NSECTIONS
 };
-static const bool section_required[NSECTIONS] = {false, true, true, true, true, true, false};
+static const char *const section_names[NSECTIONS] = {
+        "run", "stop", "parameters", "physics", "likelihood", "target", "model", "search",
+};
+static const bool section_required[NSECTIONS] = {false, true, true, true, true, true, false, false};
 
 static const char *section_name(int i)
 {
@@ -692,8 +749,8 @@ static mls_rc parse_root(struct parser *p, const yaml_node_t *root, struct mls_c
                 return rc;
         if ((rc = parse_mapping(p, sec[SEC_STOP], "stop", stop_keys, NKEYS(stop_keys), c, where)) != MLS_OK)
                 return rc;
-        if (!where[0] && !where[1])
-                return FAIL(p, sec[SEC_STOP], "stop: give evaluations, good_points or both");
+        if (!where[0] && !where[1] && !where[2] && !where[3])
+                return FAIL(p, sec[SEC_STOP], "stop: give at least one of evaluations, good_points, generations, walltime");
         if ((rc = parse_parameters(p, sec[SEC_PARAMETERS], c)) != MLS_OK ||
             (rc = parse_physics(p, sec[SEC_PHYSICS], c)) != MLS_OK ||
             (rc = parse_likelihood(p, sec[SEC_LIKELIHOOD], c)) != MLS_OK)
@@ -702,8 +759,18 @@ static mls_rc parse_root(struct parser *p, const yaml_node_t *root, struct mls_c
             MLS_OK)
                 return rc;
         c->has_model = sec[SEC_MODEL] != NULL;
-        if (sec[SEC_MODEL])
-                rc = parse_mapping(p, sec[SEC_MODEL], "model", model_keys, NKEYS(model_keys), c, where);
+        if (sec[SEC_MODEL] &&
+            (rc = parse_mapping(p, sec[SEC_MODEL], "model", model_keys, NKEYS(model_keys), c, where)) != MLS_OK)
+                return rc;
+        c->has_search = sec[SEC_SEARCH] != NULL;
+        if (sec[SEC_SEARCH]) {
+                if ((rc = parse_mapping(p, sec[SEC_SEARCH], "search", search_keys, NKEYS(search_keys), c,
+                                        where)) != MLS_OK)
+                        return rc;
+                c->search.has_select_below = where[7] != NULL;
+        }
+        if (!c->search.has_select_below)
+                c->search.select_below = c->nll_below;
         return rc;
 }
 
@@ -745,6 +812,20 @@ static void set_defaults(struct mls_card *c)
         c->model.min_delta = 1e-5;
         c->model.threads = 1;
         c->model.warm_start = 1;
+        /* The learning methods' search (README and the man page list the same values). */
+        c->search.initial_points = 1000;
+        c->search.points_per_generation = 500;
+        c->search.candidates = 100000;
+        c->search.random_fraction = -1.0;
+        c->search.local_fraction = 0.5;
+        c->search.local_scale = 0.1;
+        c->search.overlap = 0;
+        c->search.smote_k = 5;
+        c->search.smote_below = 500;
+        c->search.smote_fraction = 0.5;
+        c->search.learn = MLS_LEARN_LIKELIHOOD;
+        c->search.density_power = 2.0;
+        c->search.validity_classifier = 0;
 }
 
 static void finish_defaults(struct mls_card *c)
@@ -865,6 +946,7 @@ void mls_card_fini(struct mls_card *card)
         mls_free(&card->text);
         mls_free(&card->name);
         mls_free(&card->output);
+        mls_free(&card->start_from);
         for (int i = 0; i < card->nparams; i++)
                 mls_free(&card->params[i].name);
         mls_free(&card->params);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "mlscan/dataset.h"
+#include "mlscan/rows.h"
 #include "mlscan/util.h"
 
 void mls_dataset_init(struct mls_dataset *ds, int d, int m)
@@ -71,4 +72,15 @@ bool mls_dataset_record(struct mls_dataset *ds, int64_t id, int status, double n
         ds->n_done++;
         ds->n_good += good;
         return true;
+}
+
+int64_t mls_dataset_seed(struct mls_dataset *ds, const double *u, int status, double nll, bool good,
+                         const double *obs)
+{
+        int64_t id = mls_dataset_propose(ds, u, MLS_ORIGIN_SEED, -1);
+
+        mls_dataset_record(ds, id, status, nll, good, obs);
+        ds->n_seed++;
+        ds->n_seed_good += good;
+        return id;
 }

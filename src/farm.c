@@ -17,6 +17,7 @@
 #include "mlscan/dataset.h"
 #include "mlscan/eval.h"
 #include "mlscan/farm.h"
+#include "mlscan/gens.h"
 #include "mlscan/log.h"
 #include "mlscan/method.h"
 #include "mlscan/physics.h"
@@ -50,16 +51,34 @@ struct lead {
         double *msg;
         double t0, last_checkpoint;
         int64_t rows_committed;
+        struct mls_gens gens;
+        bool generation_cut; /* the method moved past stop.generations */
 };
 
 /* ------------------------------------------------------------------ rank 0 */
+
+/* Points proposed and good in this run (start_from points are not counted). */
+static int64_t run_points(const struct lead *l)
+{
+        return l->ds.n - l->ds.n_seed;
+}
+
+static int64_t run_good(const struct lead *l)
+{
+        return l->ds.n_good - l->ds.n_seed_good;
+}
+
+static bool out_of_time(const struct lead *l)
+{
+        return l->card->walltime > 0 && mls_now() - l->t0 >= l->card->walltime;
+}
 
 static bool budget_spent(const struct lead *l)
 {
         const struct mls_card *c = l->card;
 
-        return (c->max_evaluations > 0 && l->ds.n >= c->max_evaluations) ||
-               (c->max_good > 0 && l->ds.n_good >= c->max_good);
+        return (c->max_evaluations > 0 && run_points(l) >= c->max_evaluations) ||
+               (c->max_good > 0 && run_good(l) >= c->max_good) || l->generation_cut || out_of_time(l);
 }
 
 /* next_point - the next proposal, recorded in the dataset; false when the method has none. */
@@ -69,22 +88,32 @@ static bool next_point(struct lead *l, int64_t *id, const double **u)
 
         if (l->queue_next == l->queue_n) {
                 int64_t want = QUEUE, got = 0;
+                struct mls_gen_info info;
                 mls_rc rc;
 
-                if (l->card->max_evaluations > 0 && l->card->max_evaluations - l->ds.n < want)
-                        want = l->card->max_evaluations - l->ds.n;
+                if (l->card->max_evaluations > 0 && l->card->max_evaluations - run_points(l) < want)
+                        want = l->card->max_evaluations - run_points(l);
                 rc = l->ops->propose(l->state, &l->ds, &l->rng, want, l->queue_u, l->queue_origin,
-                                     l->queue_gen, &got);
+                                     l->queue_gen, &got, &info);
                 if (rc != MLS_OK)
                         MLS_ABORT("method %s failed to propose points: %s", l->ops->name, mls_rc_str(rc));
+                if (info.generation >= 0)
+                        mls_gens_start(&l->gens, &info);
+                mls_gens_close(&l->gens, &l->ds, mls_now() - l->t0, false);
                 l->queue_n = got;
                 l->queue_next = 0;
                 if (got == 0)
                         return false;
         }
+        if (l->card->max_generations > 0 && l->queue_gen[l->queue_next] >= l->card->max_generations) {
+                l->generation_cut = true;
+                return false;
+        }
         *id = mls_dataset_propose(&l->ds, l->queue_u + l->queue_next * d, l->queue_origin[l->queue_next],
                                   l->queue_gen[l->queue_next]);
         *u = l->ds.u + *id * d;
+        if (l->gens.n > 0)
+                mls_gens_dispatched(&l->gens, l->queue_gen[l->queue_next]);
         l->queue_next++;
         return true;
 }
@@ -124,6 +153,8 @@ static void on_result(struct lead *l, const double *msg, int worker)
         if (!mls_dataset_record(&l->ds, id, (int)msg[1], msg[2], msg[3] != 0.0, msg + HEAD_RESULT))
                 MLS_ABORT("rank %d returned a result for point %lld, which is not in flight", worker,
                           (long long)id);
+        if (l->gens.n > 0)
+                mls_gens_result(&l->gens, l->ds.generation[id], msg[3] != 0.0);
         l->inflight[worker]--;
         l->busy--;
 }
@@ -163,7 +194,13 @@ static mls_rc checkpoint(struct lead *l, bool last)
         for (int w = 1; w < l->size; w++)
                 if (MPI_Send(&flag, 1, MPI_DOUBLE, w, MLS_TAG_CHECKPOINT, l->comm) != MPI_SUCCESS)
                         MLS_ABORT("sending a checkpoint request to rank %d failed", w);
-        rc = mls_store_append(l->store, &l->rows, &l->rows_committed);
+        mls_gens_close(&l->gens, &l->ds, mls_now() - l->t0, last);
+        rc = mls_store_append_generations(l->store, l->gens.row + l->gens.written,
+                                          l->gens.complete - l->gens.written);
+        if (rc == MLS_OK)
+                l->gens.written = l->gens.complete;
+        if (rc == MLS_OK)
+                rc = mls_store_append(l->store, &l->rows, &l->rows_committed);
         mls_rows_clear(&l->rows);
         l->last_checkpoint = mls_now();
         progress(l, last ? "done" : "checkpoint");
@@ -191,6 +228,8 @@ static mls_rc lead_alone(struct lead *l)
                 row.worker = 0;
                 mls_rows_append(&l->rows, &row);
                 mls_dataset_record(&l->ds, id, row.status, row.nll, row.good, row.obs);
+                if (l->gens.n > 0)
+                        mls_gens_result(&l->gens, row.generation, row.good);
                 if (checkpoint_due(l))
                         rc = checkpoint(l, false);
         }
@@ -203,7 +242,9 @@ static mls_rc lead_workers(struct lead *l)
 
         fill_workers(l);
         while (rc == MLS_OK && l->busy > 0) {
+                /* The returning rank first; then every idle one (the method may have been waiting). */
                 dispatch(l, receive_one(l));
+                fill_workers(l);
                 if (checkpoint_due(l) && (rc = checkpoint(l, false)) == MLS_OK)
                         fill_workers(l);
         }
@@ -214,10 +255,14 @@ static const char *stop_reason(const struct lead *l)
 {
         const struct mls_card *c = l->card;
 
-        if (c->max_good > 0 && l->ds.n_good >= c->max_good)
+        if (c->max_good > 0 && run_good(l) >= c->max_good)
                 return "the target number of good points was reached";
-        if (c->max_evaluations > 0 && l->ds.n >= c->max_evaluations)
+        if (c->max_evaluations > 0 && run_points(l) >= c->max_evaluations)
                 return "the evaluation budget was spent";
+        if (l->generation_cut)
+                return "the generation limit was reached";
+        if (out_of_time(l))
+                return "the wall-time limit was reached";
         return "the method had no more points to propose";
 }
 
@@ -241,9 +286,18 @@ static mls_rc lead(MPI_Comm comm, const struct mls_card *card, mls_store *store,
         l.queue_gen = mls_calloc(QUEUE, sizeof(int32_t));
         l.msg = mls_calloc((size_t)(HEAD_POINT + d + HEAD_RESULT + m), sizeof(double));
         l.t0 = l.last_checkpoint = mls_now();
+        mls_gens_init(&l.gens);
         if (card->has_model && !l.ops->learns)
                 MLS_LOG_ROOT(MLS_LOG_WARN, "the run card's model section is not used by method %s",
                              l.ops->name);
+        if (card->has_search && !l.ops->learns)
+                MLS_LOG_ROOT(MLS_LOG_WARN, "the run card's search section is not used by method %s",
+                             l.ops->name);
+        if (l.ops->learns && l.size > 1 && card->search.points_per_generation < 2 * (l.size - 1))
+                MLS_LOG_ROOT(MLS_LOG_WARN,
+                             "search.points_per_generation %lld is below twice the %d evaluating ranks: "
+                             "some ranks will idle in every generation",
+                             (long long)card->search.points_per_generation, l.size - 1);
         if ((rc = l.ops->create(card, &l.state)) != MLS_OK)
                 MLS_ABORT("method %s could not start: %s", l.ops->name, mls_rc_str(rc));
         MLS_LOG_ROOT(MLS_LOG_INFO, "run '%s': method %s, %d parameters, %d rank%s (%d evaluating), output %s",
@@ -256,6 +310,7 @@ static mls_rc lead(MPI_Comm comm, const struct mls_card *card, mls_store *store,
         if (rc == MLS_OK)
                 rc = checkpoint(&l, true);
         l.ops->destroy(&l.state);
+        mls_gens_fini(&l.gens);
         free(l.msg);
         free(l.queue_gen);
         free(l.queue_origin);
@@ -318,7 +373,9 @@ static mls_rc work(MPI_Comm comm, const struct mls_card *card, mls_store *store)
                             MPI_SUCCESS)
                                 MLS_ABORT("receiving a checkpoint request failed");
                         last = flag != 0.0;
-                        rc = mls_store_append(store, &rows, &committed);
+                        rc = mls_store_append_generations(store, NULL, 0);
+                        if (rc == MLS_OK)
+                                rc = mls_store_append(store, &rows, &committed);
                         mls_rows_clear(&rows);
                         break;
                 }

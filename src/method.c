@@ -7,6 +7,9 @@
 
 static const struct mls_method_ops *const methods[] = {
         &mls_method_random,
+        &mls_method_dnnr,
+        &mls_method_dnnc,
+        &mls_method_mls,
 };
 
 int mls_method_count(void)

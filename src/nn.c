@@ -793,7 +793,7 @@ mls_rc mls_nn_train(mls_nn *nn, const double *x, const double *y, int64_t n,
                 memcpy(nn->params, nn->best, (size_t)nn->nparams * sizeof(float));
         rep->seconds = mls_now() - t0;
         if (rc == MLS_OK)
-                MLS_LOG(MLS_LOG_INFO,
+                MLS_LOG(MLS_LOG_DEBUG,
                         "trained on %lld points: %d epochs (kept %d), train loss %.5g, validation loss %.5g, %.2f s, %.1f GFLOP/s",
                         (long long)n, rep->epochs_run, rep->best_epoch, rep->train_loss, rep->val_loss,
                         rep->seconds, rep->seconds > 0 ? rep->gflop / rep->seconds : 0.0);

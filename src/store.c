@@ -6,6 +6,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <hdf5.h>
 #include <libgen.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mlscan/gens.h"
 #include "mlscan/likelihood.h"
 #include "mlscan/log.h"
 #include "mlscan/method.h"
@@ -45,10 +47,34 @@ static const char *const col_names[NCOLS] = {
         "id", "generation", "origin", "worker", "status", "u", "x", "obs", "terms", "nll", "good", "seconds",
 };
 
+/* /generations: one 1-D column per field of struct mls_gen_row. */
+enum gen_type { GT_I32, GT_I64, GT_F64 };
+struct gen_col {
+        const char *name;
+        enum gen_type type;
+        size_t off;
+};
+#define GEN_COL(f, t)                                                                                        \
+        {                                                                                                    \
+                #f, t, offsetof(struct mls_gen_row, f)                                                       \
+        }
+static const struct gen_col gen_cols[] = {
+        GEN_COL(generation, GT_I32),      GEN_COL(proposed, GT_I64),         GEN_COL(evaluated, GT_I64),
+        GEN_COL(good, GT_I64),            GEN_COL(efficiency, GT_F64),       GEN_COL(total_evaluated, GT_I64),
+        GEN_COL(total_good, GT_I64),      GEN_COL(total_efficiency, GT_F64), GEN_COL(ntrain, GT_I64),
+        GEN_COL(nmodel, GT_I64),          GEN_COL(nrandom, GT_I64),          GEN_COL(nsmote, GT_I64),
+        GEN_COL(npass, GT_I64),           GEN_COL(random_fraction, GT_F64),  GEN_COL(train_loss, GT_F64),
+        GEN_COL(val_loss, GT_F64),        GEN_COL(epochs, GT_I32),           GEN_COL(train_seconds, GT_F64),
+        GEN_COL(propose_seconds, GT_F64), GEN_COL(elapsed, GT_F64),
+};
+#define NGENCOLS ((int)(sizeof(gen_cols) / sizeof(gen_cols[0])))
+
 struct mls_store {
         MPI_Comm comm;
         int rank, size;
         hid_t fid, points, dxpl;
+        hid_t gens, gen_dset[NGENCOLS];
+        int64_t gen_rows;
         hid_t dset[NCOLS];
         hid_t status_t, origin_t, bool_t;
         int d, m, k;
@@ -204,6 +230,36 @@ static mls_rc create_columns(mls_store *s)
         return MLS_OK;
 }
 
+static hid_t gen_type(enum gen_type t)
+{
+        return t == GT_I32 ? H5T_NATIVE_INT32 : t == GT_I64 ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE;
+}
+
+static mls_rc create_gens(mls_store *s)
+{
+        hsize_t dims[1] = {0}, maxdims[1] = {H5S_UNLIMITED}, chunk[1] = {256};
+        hid_t sp = H5I_INVALID_HID, dcpl = H5I_INVALID_HID;
+        mls_rc rc = MLS_OK;
+
+        if ((s->gens = H5Gcreate2(s->fid, "generations", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0)
+                return MLS_H5_FAIL("creating group /generations");
+        sp = H5Screate_simple(1, dims, maxdims);
+        dcpl = H5Pcreate(H5P_DATASET_CREATE);
+        if (sp < 0 || dcpl < 0 || H5Pset_chunk(dcpl, 1, chunk) < 0)
+                rc = MLS_H5_FAIL("setting up /generations");
+        for (int i = 0; i < NGENCOLS && rc == MLS_OK; i++)
+                if ((s->gen_dset[i] = H5Dcreate2(s->gens, gen_cols[i].name, gen_type(gen_cols[i].type), sp,
+                                                 H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0)
+                        rc = MLS_H5_FAIL("creating column /generations/%s", gen_cols[i].name);
+        if (rc == MLS_OK)
+                rc = attr_i64(s->gens, "rows", 0);
+        if (sp >= 0)
+                H5Sclose(sp);
+        if (dcpl >= 0)
+                H5Pclose(dcpl);
+        return rc;
+}
+
 static mls_rc write_names(mls_store *s, const struct mls_card *card, const char *const *obs_names)
 {
         const char **pn = mls_calloc((size_t)s->d, sizeof(char *));
@@ -326,9 +382,11 @@ mls_rc mls_store_create(MPI_Comm comm, const char *path, bool force, const struc
 
         *out = NULL;
         s->comm = comm;
-        s->fid = s->points = s->dxpl = s->status_t = s->origin_t = s->bool_t = H5I_INVALID_HID;
+        s->fid = s->points = s->dxpl = s->status_t = s->origin_t = s->bool_t = s->gens = H5I_INVALID_HID;
         for (int i = 0; i < NCOLS; i++)
                 s->dset[i] = H5I_INVALID_HID;
+        for (int i = 0; i < NGENCOLS; i++)
+                s->gen_dset[i] = H5I_INVALID_HID;
         MPI_Comm_rank(comm, &s->rank);
         MPI_Comm_size(comm, &s->size);
         s->d = card->nparams;
@@ -347,7 +405,7 @@ mls_rc mls_store_create(MPI_Comm comm, const char *path, bool force, const struc
                 rc = MLS_H5_FAIL("setting up collective transfers");
         else if ((s->points = H5Gcreate2(s->fid, "points", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0)
                 rc = MLS_H5_FAIL("creating group /points in %s", path);
-        if (rc == MLS_OK && (rc = create_columns(s)) == MLS_OK &&
+        if (rc == MLS_OK && (rc = create_columns(s)) == MLS_OK && (rc = create_gens(s)) == MLS_OK &&
             (rc = write_names(s, card, obs_names)) == MLS_OK && (rc = write_root_attrs(s, card)) == MLS_OK &&
             (rc = attr_i64(s->points, "rows", 0)) == MLS_OK && H5Fflush(s->fid, H5F_SCOPE_GLOBAL) < 0)
                 rc = MLS_H5_FAIL("flushing new file %s", path);
@@ -447,6 +505,76 @@ mls_rc mls_store_append(mls_store *s, const struct mls_rows *r, int64_t *total)
                 s->rows = sum;
                 *total = sum;
         }
+        return rc;
+}
+
+/* ------------------------------------------------------------------ generations */
+
+static mls_rc write_gen_column(mls_store *s, int c, const void *buf, int64_t n, int64_t total)
+{
+        hsize_t size[1] = {(hsize_t)total}, start[1] = {(hsize_t)s->gen_rows}, count[1] = {(hsize_t)n};
+        hsize_t one[1] = {1};
+        hid_t fsp = H5I_INVALID_HID, msp = H5I_INVALID_HID;
+        static const double dummy[1] = {0.0};
+        mls_rc rc = MLS_OK;
+
+        if (H5Dset_extent(s->gen_dset[c], size) < 0 || (fsp = H5Dget_space(s->gen_dset[c])) < 0) {
+                rc = MLS_H5_FAIL("extending /generations/%s", gen_cols[c].name);
+                goto out;
+        }
+        if (s->rank == 0 && n > 0) {
+                msp = H5Screate_simple(1, count, NULL);
+                if (H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL) < 0)
+                        rc = MLS_H5_FAIL("selecting rows of /generations/%s", gen_cols[c].name);
+        } else {
+                msp = H5Screate_simple(1, one, NULL);
+                H5Sselect_none(msp);
+                H5Sselect_none(fsp);
+                buf = dummy;
+        }
+        if (rc == MLS_OK && H5Dwrite(s->gen_dset[c], gen_type(gen_cols[c].type), msp, fsp, s->dxpl, buf) < 0)
+                rc = MLS_H5_FAIL("writing /generations/%s", gen_cols[c].name);
+out:
+        if (fsp >= 0)
+                H5Sclose(fsp);
+        if (msp >= 0)
+                H5Sclose(msp);
+        return rc;
+}
+
+mls_rc mls_store_append_generations(mls_store *s, const struct mls_gen_row *rows, int64_t n)
+{
+        int64_t total;
+        char *col = NULL;
+        mls_rc rc = MLS_OK;
+
+        if (MPI_Bcast(&n, 1, MPI_INT64_T, 0, s->comm) != MPI_SUCCESS)
+                MLS_ABORT("MPI_Bcast of the generation count failed");
+        if (n == 0)
+                return MLS_OK;
+        total = s->gen_rows + n;
+        if (s->rank == 0)
+                col = mls_calloc((size_t)n, sizeof(double)); /* the widest column type */
+        for (int c = 0; c < NGENCOLS && rc == MLS_OK; c++) {
+                size_t w = gen_cols[c].type == GT_I32 ? 4 : 8;
+
+                for (int64_t i = 0; s->rank == 0 && i < n; i++)
+                        memcpy(col + (size_t)i * w, (const char *)&rows[i] + gen_cols[c].off, w);
+                rc = write_gen_column(s, c, col, n, total);
+        }
+        free(col);
+        if ((rc = mls_agree(s->comm, rc)) != MLS_OK)
+                return rc;
+        {
+                hid_t a = H5Aopen(s->gens, "rows", H5P_DEFAULT);
+
+                if (a < 0 || H5Awrite(a, H5T_NATIVE_INT64, &total) < 0)
+                        rc = MLS_H5_FAIL("writing the generation count");
+                if (a >= 0)
+                        H5Aclose(a);
+        }
+        if ((rc = mls_agree(s->comm, rc)) == MLS_OK)
+                s->gen_rows = total;
         return rc;
 }
 
@@ -741,6 +869,11 @@ mls_rc mls_store_close(mls_store **sp)
                         H5Dclose(s->dset[i]);
         if (s->points >= 0)
                 H5Gclose(s->points);
+        for (int i = 0; i < NGENCOLS; i++)
+                if (s->gen_dset[i] >= 0)
+                        H5Dclose(s->gen_dset[i]);
+        if (s->gens >= 0)
+                H5Gclose(s->gens);
         if (s->dxpl >= 0)
                 H5Pclose(s->dxpl);
         if (s->status_t >= 0)

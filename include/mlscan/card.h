@@ -46,6 +46,25 @@ struct mls_model_card {
         int warm_start; /* continue from the previous generation's weights */
 };
 
+/* search: how the learning methods (dnnr, dnnc, mls) propose points (defaults in src/card.c). */
+enum mls_learn_target { MLS_LEARN_LIKELIHOOD = 0, MLS_LEARN_OBSERVABLES };
+struct mls_search_card {
+        int64_t initial_points;        /* random points of generation 0 */
+        int64_t points_per_generation; /* K: points proposed per later generation */
+        int64_t candidates;            /* scored per generation */
+        double random_fraction;        /* of each generation, uniform at random; < 0: adaptive ("auto") */
+        double local_fraction;         /* of the candidates, drawn around good (or best) points */
+        double local_scale;            /* largest spread of those, in the unit cube */
+        int overlap;                   /* train while the previous generation is still evaluated */
+        double select_below;           /* dnnr/mls: predicted NLL that counts as predicted good */
+        int has_select_below;          /* else the target's nll_below */
+        int64_t smote_k, smote_below;  /* dnnc: neighbours; SMOTE while good points < smote_below */
+        double smote_fraction;         /* dnnc: share of the model's picks made by SMOTE while boosting */
+        int learn;                     /* mls: enum mls_learn_target */
+        double density_power;          /* mls: score = L_pred * d_min^power (0: no density penalty) */
+        int validity_classifier;       /* mls: a valid/invalid classifier vetoes candidates */
+};
+
 struct mls_card {
         /* where it came from */
         char *path; /* as given on the command line */
@@ -57,9 +76,12 @@ struct mls_card {
         uint64_t seed;
         int method; /* index into the method table (method.h) */
         double checkpoint_seconds;
+        char *start_from; /* CSV or mlscan HDF5 file of earlier points (NULL: none) */
         /* stop: (0 = no limit; at least one is set) */
         int64_t max_evaluations;
         int64_t max_good;
+        int64_t max_generations;
+        double walltime; /* seconds */
         /* parameters: */
         int nparams;
         struct mls_param *params;
@@ -73,6 +95,9 @@ struct mls_card {
         /* model: (given or not: has_model) */
         int has_model;
         struct mls_model_card model;
+        /* search: (given or not: has_search) */
+        int has_search;
+        struct mls_search_card search;
 };
 
 /*

@@ -21,6 +21,7 @@ struct mls_dataset {
         double *nll;
         double *obs; /* n x m */
         int64_t n_done, n_good;
+        int64_t n_seed, n_seed_good; /* of those, read from start_from (not evaluated in this run) */
 };
 
 void mls_dataset_init(struct mls_dataset *ds, int d, int m);
@@ -33,5 +34,12 @@ int64_t mls_dataset_propose(struct mls_dataset *ds, const double *u, int origin,
  */
 bool mls_dataset_record(struct mls_dataset *ds, int64_t id, int status, double nll, bool good,
                         const double *obs);
+
+/*
+ * mls_dataset_seed - record a point evaluated before this run (origin seed, generation -1),
+ * done at once. Seeds come before every proposal. Returns its id.
+ */
+int64_t mls_dataset_seed(struct mls_dataset *ds, const double *u, int status, double nll, bool good,
+                         const double *obs);
 
 #endif /* MLSCAN_DATASET_H */

@@ -1,6 +1,9 @@
 /*
  * method.h - scan methods behind one interface: propose points, learn from results.
- * A new method is one file under src/method/ and one line in the table in src/method.c.
+ * A new method is one line in the table in src/method.c and its code under src/method/
+ * (random.c; the learning methods dnnr, dnnc and mls share src/method/learn.c).
+ * Methods run on rank 0 only, single-threaded, and draw every random number from the rng
+ * they are given, so a scan is reproducible from the seed.
  */
 #ifndef MLSCAN_METHOD_H
 #define MLSCAN_METHOD_H
@@ -12,6 +15,19 @@
 #include "mlscan/err.h"
 #include "mlscan/rng.h"
 
+/* What a method did to start one generation (reported once, when the generation starts). */
+struct mls_gen_info {
+        int32_t generation; /* -1: no generation started in this call */
+        int64_t ntrain;     /* points the networks were trained on (0 for a random generation) */
+        int64_t proposed;   /* points in the generation: model + random + smote */
+        int64_t nmodel, nrandom, nsmote;
+        int64_t npass;          /* candidates the model predicted good */
+        double random_fraction; /* the exploration fraction used */
+        double train_loss, val_loss;
+        int32_t epochs;
+        double train_seconds, propose_seconds;
+};
+
 struct mls_method_ops {
         const char *name;
         const char *summary;
@@ -22,10 +38,14 @@ struct mls_method_ops {
         /*
          * propose up to @want points: unit-cube coordinates into @u[want x d], how each was
          * proposed into @origin[want] and its model generation into @generation[want];
-         * *@got may be less than @want (0: nothing to propose until more results arrive).
+         * *@got may be less than @want (0: nothing to propose until more results arrive; the
+         * caller asks again after the next result, and never with nothing in flight).
+         * When the call starts a new generation, @info describes it, else info->generation = -1.
+         * Every point the method has handed out before is in @ds when it is called.
          */
         mls_rc (*propose)(void *state, const struct mls_dataset *ds, struct mls_rng *rng, int64_t want,
-                          double *u, int8_t *origin, int32_t *generation, int64_t *got);
+                          double *u, int8_t *origin, int32_t *generation, int64_t *got,
+                          struct mls_gen_info *info);
 };
 
 /* mls_method_count / mls_method_get / mls_method_find - the table of methods. */
@@ -35,5 +55,8 @@ int mls_method_find(const char *name);
 
 /* The methods, each in its own file under src/method/. */
 extern const struct mls_method_ops mls_method_random;
+extern const struct mls_method_ops mls_method_dnnr;
+extern const struct mls_method_ops mls_method_dnnc;
+extern const struct mls_method_ops mls_method_mls;
 
 #endif /* MLSCAN_METHOD_H */

@@ -6,6 +6,10 @@
  *   /points          attrs: rows (committed row count, written last at each checkpoint),
  *                    parameter_names, observable_names, term_names, status_names, origin_names
  *   /points/{id, generation, origin, worker, status, u, x, obs, terms, nll, good, seconds}
+ *   /generations     attrs: rows; one 1-D column per field of struct mls_gen_row (gens.h):
+ *                    generation, proposed, evaluated, good, efficiency, total_*, ntrain, nmodel,
+ *                    nrandom, nsmote, npass, random_fraction, train_loss, val_loss, epochs,
+ *                    train_seconds, propose_seconds, elapsed (one row per complete generation)
  *   /model           the latest network: attrs generation, nin, nout, hidden (widths), activation,
  *                    output, step, scaled; datasets params, adam_m, adam_v (float32, layer by
  *                    layer: weights out x in row-major, then biases), x_mean, x_std, y_mean, y_std
@@ -43,6 +47,14 @@ mls_rc mls_store_create(MPI_Comm comm, const char *path, bool force, const struc
  * *@total receives the committed row count.
  */
 mls_rc mls_store_append(mls_store *s, const struct mls_rows *rows, int64_t *total);
+
+/*
+ * mls_store_append_generations - append rank 0's @n generation rows @rows to /generations
+ * (other ranks pass anything; rank 0's @n is broadcast). Flushed with the next append.
+ * Collective; same mls_rc on every rank.
+ */
+struct mls_gen_row;
+mls_rc mls_store_append_generations(mls_store *s, const struct mls_gen_row *rows, int64_t n);
 
 /*
  * mls_store_write_model - write (or overwrite) /model with the network state @st of

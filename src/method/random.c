@@ -16,9 +16,11 @@ static void random_destroy(void **state)
 }
 
 static mls_rc random_propose(void *state, const struct mls_dataset *ds, struct mls_rng *rng, int64_t want,
-                             double *u, int8_t *origin, int32_t *generation, int64_t *got)
+                             double *u, int8_t *origin, int32_t *generation, int64_t *got,
+                             struct mls_gen_info *info)
 {
         (void)state;
+        info->generation = -1;
         for (int64_t i = 0; i < want; i++) {
                 for (int j = 0; j < ds->d; j++)
                         u[i * ds->d + j] = mls_rng_uniform(rng);

@@ -1,0 +1,959 @@
+/*
+ * learn.c - the learning methods, one generation loop for all three:
+ *   dnnr  a regressor of the (capped) NLL; candidates ranked by predicted NLL
+ *   dnnc  a classifier of P(good), class-balanced; SMOTE points while good points are few
+ *   mls   a regressor of the NLL or of each observable; score = L_pred * d_min^power, picked
+ *         greedily so that each pick pushes the next ones away; optional validity classifier
+ * Generation 0 is random (search.initial_points, fewer when start_from supplied points).
+ * Generation g >= 1 trains on every point of generations <= g - 1 (<= g - 2 with
+ * search.overlap, so that rank 0 trains while generation g - 1 is still evaluated), waiting
+ * until those are all back: the training set is a function of the seed alone, so the scan is
+ * reproducible whatever the timing of the workers. Then it scores search.candidates points
+ * (uniform, and around good points), takes the model's picks, and adds uniform random points:
+ * a fixed fraction, or (random_fraction: auto) a fraction that follows the model's measured
+ * blindness: the share of good random points the model had predicted bad.
+ * Failed and invalid points stay in the training data: NLL capped at M (the worst) for the
+ * regressors, bad for the classifiers. No point is proposed twice.
+ */
+#include <config.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mlscan/likelihood.h"
+#include "mlscan/log.h"
+#include "mlscan/method.h"
+#include "mlscan/nn.h"
+#include "mlscan/physics.h"
+#include "mlscan/rows.h"
+#include "mlscan/smote.h"
+#include "mlscan/util.h"
+
+enum kind { KIND_DNNR, KIND_DNNC, KIND_MLS };
+
+/* Adaptive exploration: f = F_MIN + (F_MAX - F_MIN) * (estimated miss rate). */
+#define F_MIN        0.02
+#define F_MAX        0.3
+#define ASSESS_DECAY 0.8 /* weight of older generations' counts, per generation */
+#define ASSESS_SAMPLE 20000 /* uniform points that calibrate the model's score scale */
+#define ASSESS_SLACK  3.0   /* a good point is found when the model ranks it within 3 x the good volume */
+#define MISS_PRIOR    0.5   /* prior counts: f starts at F_MIN + (F_MAX - F_MIN) / 4 */
+#define FOUND_PRIOR   1.0
+#define MLS_POOL     8   /* mls: density scores for at most this many candidates per pick */
+#define LN10         2.302585092994046
+
+/* A set of the points proposed so far, by a 64-bit hash of their coordinates. */
+struct seen {
+        uint64_t *key; /* 0: empty */
+        int64_t cap, n;
+};
+
+struct learner {
+        enum kind kind;
+        const struct mls_card *card;
+        const struct mls_search_card *sc;
+        int d, m;
+        mls_nn *net;   /* dnnr, mls: regressor; dnnc: classifier */
+        mls_nn *valid; /* mls: valid vs invalid classifier, when asked for */
+        bool trained;  /* net has been trained at least once */
+        bool valid_trained;
+        struct mls_nn_train_opts topt, vopt;
+        int32_t gen; /* the generation being handed out; -1 before the first */
+        double *buf_u;
+        int8_t *buf_origin;
+        int64_t buf_n, buf_next, buf_cap;
+        int64_t first_open;  /* every id below is done */
+        int64_t train_end;   /* the training set is ids [0, train_end) */
+        int64_t assessed;    /* random points below this id were assessed (or trained on) */
+        double found, missed; /* decayed counts of good random points predicted good / bad */
+        double f;             /* exploration fraction of the next generation */
+        struct seen seen;
+        /* scratch, grown as needed */
+        double *y, *x2;
+        int64_t ycap, x2cap;
+        double *cand, *out, *score, *dmin, *terms;
+        int64_t *order;
+        int64_t ccap;
+};
+
+/* ------------------------------------------------------------------ the seen-set */
+
+static uint64_t point_hash(const double *u, int d)
+{
+        uint64_t h = 0x9e3779b97f4a7c15ULL;
+
+        for (int j = 0; j < d; j++) {
+                uint64_t b;
+
+                memcpy(&b, &u[j], sizeof(b));
+                h ^= b + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+                h *= 0xbf58476d1ce4e5b9ULL;
+                h ^= h >> 31;
+        }
+        return h ? h : 1;
+}
+
+/* seen_add - insert @u; false when it was there already. */
+static bool seen_add(struct seen *s, const double *u, int d)
+{
+        uint64_t h = point_hash(u, d);
+        int64_t i;
+
+        if (2 * (s->n + 1) > s->cap) {
+                struct seen t = {mls_calloc((size_t)(s->cap ? 2 * s->cap : 4096), sizeof(uint64_t)),
+                                 s->cap ? 2 * s->cap : 4096, 0};
+
+                for (int64_t k = 0; k < s->cap; k++) {
+                        if (!s->key[k])
+                                continue;
+                        for (i = (int64_t)(s->key[k] & (uint64_t)(t.cap - 1)); t.key[i]; i = (i + 1) & (t.cap - 1))
+                                ;
+                        t.key[i] = s->key[k];
+                        t.n++;
+                }
+                free(s->key);
+                *s = t;
+        }
+        for (i = (int64_t)(h & (uint64_t)(s->cap - 1)); s->key[i]; i = (i + 1) & (s->cap - 1))
+                if (s->key[i] == h)
+                        return false;
+        s->key[i] = h;
+        s->n++;
+        return true;
+}
+
+/* ------------------------------------------------------------------ set-up */
+
+static void grow_scratch(struct learner *L, int64_t n);
+
+static void arch_from_card(const struct mls_model_card *mc, int nin, int nout, enum mls_nn_out out,
+                           struct mls_nn_arch *a)
+{
+        memset(a, 0, sizeof(*a));
+        a->nin = nin;
+        a->nout = nout;
+        a->nhidden = mc->nhidden;
+        for (int i = 0; i < mc->nhidden; i++)
+                a->width[i] = mc->hidden[i];
+        a->act = (enum mls_act)mc->activation;
+        a->out = out;
+}
+
+static void opts_from_card(const struct mls_model_card *mc, enum mls_nn_out out, struct mls_nn_train_opts *o)
+{
+        mls_nn_train_defaults(o, out);
+        o->optim = (enum mls_optim)mc->optimizer;
+        o->lr = mc->learning_rate;
+        o->lr_decay = mc->lr_decay;
+        o->weight_decay = mc->weight_decay;
+        o->epochs = (int)mc->epochs;
+        o->batch = (int)mc->batch;
+        o->val_fraction = mc->val_fraction;
+        o->patience = (int)mc->patience;
+        o->min_delta = mc->min_delta;
+}
+
+static mls_rc learner_create(enum kind kind, const struct mls_card *card, void **state)
+{
+        struct learner *L = mls_calloc(1, sizeof(*L));
+        const struct mls_model_card *mc = &card->model;
+        struct mls_nn_arch a;
+        enum mls_nn_out out = kind == KIND_DNNC ? MLS_OUT_SIGMOID : MLS_OUT_LINEAR;
+        int nout = 1;
+        mls_rc rc;
+
+        L->kind = kind;
+        L->card = card;
+        L->sc = &card->search;
+        L->d = card->nparams;
+        L->m = mls_builtin_get(card->builtin)->nobs;
+        L->gen = -1;
+        L->f = card->search.random_fraction >= 0
+                       ? card->search.random_fraction
+                       : F_MIN + (F_MAX - F_MIN) * MISS_PRIOR / (2.0 * MISS_PRIOR + FOUND_PRIOR);
+        if (kind == KIND_MLS && card->search.learn == MLS_LEARN_OBSERVABLES)
+                nout = L->m;
+        arch_from_card(mc, L->d, nout, out, &a);
+        opts_from_card(mc, out, &L->topt);
+        if ((rc = mls_nn_create(&a, card->seed, (int)mc->threads, &L->net)) != MLS_OK) {
+                free(L);
+                return rc;
+        }
+        if (kind == KIND_MLS && card->search.validity_classifier) {
+                /* xBIT's validity network: 2 x 50, small and quick. */
+                struct mls_model_card vc = *mc;
+
+                vc.nhidden = 2;
+                vc.hidden[0] = vc.hidden[1] = 50;
+                arch_from_card(&vc, L->d, 1, MLS_OUT_SIGMOID, &a);
+                opts_from_card(&vc, MLS_OUT_SIGMOID, &L->vopt);
+                if ((rc = mls_nn_create(&a, card->seed ^ 0x76616c6964ULL, (int)mc->threads, &L->valid)) !=
+                    MLS_OK) {
+                        mls_nn_destroy(&L->net);
+                        free(L);
+                        return rc;
+                }
+        }
+        grow_scratch(L, 1);
+        *state = L;
+        return MLS_OK;
+}
+
+static void learner_destroy(void **state)
+{
+        struct learner *L = *state;
+
+        if (!L)
+                return;
+        mls_nn_destroy(&L->net);
+        mls_nn_destroy(&L->valid);
+        free(L->buf_u);
+        free(L->buf_origin);
+        free(L->seen.key);
+        free(L->y);
+        free(L->x2);
+        free(L->cand);
+        free(L->out);
+        free(L->score);
+        free(L->dmin);
+        free(L->terms);
+        free(L->order);
+        free(L);
+        *state = NULL;
+}
+
+static void grow_scratch(struct learner *L, int64_t n)
+{
+        int w = L->m > 1 ? L->m : 1;
+
+        if (n <= L->ccap)
+                return;
+        L->cand = mls_realloc(L->cand, (size_t)n * (size_t)L->d, sizeof(double));
+        L->out = mls_realloc(L->out, (size_t)n * (size_t)w, sizeof(double));
+        L->score = mls_realloc(L->score, (size_t)n, sizeof(double));
+        L->dmin = mls_realloc(L->dmin, (size_t)n, sizeof(double));
+        L->order = mls_realloc(L->order, (size_t)n, sizeof(int64_t));
+        L->ccap = n;
+        if (!L->terms)
+                L->terms = mls_calloc((size_t)(L->card->nterms > 0 ? L->card->nterms : 1), sizeof(double));
+}
+
+static void buf_push(struct learner *L, const double *u, int origin)
+{
+        if (L->buf_n == L->buf_cap) {
+                L->buf_cap = L->buf_cap ? 2 * L->buf_cap : 1024;
+                L->buf_u = mls_realloc(L->buf_u, (size_t)L->buf_cap * (size_t)L->d, sizeof(double));
+                L->buf_origin = mls_realloc(L->buf_origin, (size_t)L->buf_cap, sizeof(int8_t));
+        }
+        memcpy(L->buf_u + L->buf_n * L->d, u, (size_t)L->d * sizeof(double));
+        L->buf_origin[L->buf_n] = (int8_t)origin;
+        L->buf_n++;
+}
+
+/* push_new - add @u to the generation unless it was proposed before; whether it was added. */
+static bool push_new(struct learner *L, const double *u, int origin)
+{
+        if (!seen_add(&L->seen, u, L->d))
+                return false;
+        buf_push(L, u, origin);
+        return true;
+}
+
+static void uniform_point(struct mls_rng *rng, int d, double *u)
+{
+        for (int j = 0; j < d; j++)
+                u[j] = mls_rng_uniform(rng);
+}
+
+static void push_random(struct learner *L, struct mls_rng *rng, int64_t n)
+{
+        double *u = L->cand; /* scratch: at least one row */
+
+        for (int64_t i = 0; i < n;) {
+                uniform_point(rng, L->d, u);
+                i += push_new(L, u, MLS_ORIGIN_RANDOM);
+        }
+}
+
+/* ------------------------------------------------------------------ predictions */
+
+/*
+ * The regressors learn asinh(NLL / s), s = max(|select_below|, 0.01): monotonic, so ranks and
+ * thresholds carry over, but it spreads the region near the threshold that matters and squeezes
+ * the far tail (a failed point's M = 710.8 becomes 9.5 for s = 0.1), where the raw NLL would let
+ * a few huge values dominate the squared error.
+ */
+static double target_scale(const struct learner *L)
+{
+        double s = fabs(L->sc->select_below);
+
+        return s > 0.01 ? s : 0.01;
+}
+
+static double to_target(const struct learner *L, double nll)
+{
+        return asinh(nll / target_scale(L));
+}
+
+static double from_target(const struct learner *L, double y)
+{
+        return target_scale(L) * sinh(y);
+}
+
+/*
+ * badness - for @n points @u: the method's score, lower is better, into @s: predicted NLL
+ * (dnnr, mls) or -P(good) (dnnc). Uses L->out as scratch.
+ */
+static mls_rc badness(struct learner *L, const double *u, int64_t n, double *s)
+{
+        mls_rc rc;
+
+        if ((rc = mls_nn_predict(L->net, u, n, L->out)) != MLS_OK)
+                return rc;
+        if (L->kind == KIND_DNNC) {
+                for (int64_t i = 0; i < n; i++)
+                        s[i] = -L->out[i];
+        } else if (L->kind == KIND_MLS && L->sc->learn == MLS_LEARN_OBSERVABLES) {
+                for (int64_t i = 0; i < n; i++)
+                        mls_likelihood_eval(L->card, MLS_ST_OK, L->out + i * L->m, L->terms, &s[i]);
+        } else {
+                for (int64_t i = 0; i < n; i++)
+                        s[i] = from_target(L, L->out[i]);
+        }
+        return MLS_OK;
+}
+
+static bool predicted_good(const struct learner *L, double s)
+{
+        return L->kind == KIND_DNNC ? -s > 0.5 : s < L->sc->select_below;
+}
+
+/*
+ * assess - before retraining: of the random points that joined the training set since the
+ * last generation (the current model never saw them), how many good ones did it predict good?
+ */
+static int cmp_double(const void *a, const void *b)
+{
+        double x = *(const double *)a, y = *(const double *)b;
+
+        return x < y ? -1 : x > y;
+}
+
+static mls_rc assess(struct learner *L, const struct mls_dataset *ds, struct mls_rng *rng, int64_t end)
+{
+        int64_t n = 0, nrand = 0, grand = 0, nq = ASSESS_SAMPLE;
+        double cut, q;
+        mls_rc rc;
+
+        if (!L->trained || L->sc->random_fraction >= 0) {
+                L->assessed = end;
+                return MLS_OK;
+        }
+        /* The volume fraction of the good region, from every random point so far. */
+        for (int64_t id = 0; id < end; id++) {
+                if (ds->origin[id] == MLS_ORIGIN_RANDOM) {
+                        nrand++;
+                        grand += ds->good[id];
+                }
+        }
+        q = ASSESS_SLACK * ((double)grand + 0.5) / ((double)nrand + 1.0);
+        if (q > 1.0)
+                q = 1.0;
+        /* The model's score that a fraction q of the whole space beats. */
+        grow_scratch(L, nq > end - L->assessed + 1 ? nq : end - L->assessed + 1);
+        for (int64_t i = 0; i < nq; i++)
+                uniform_point(rng, L->d, L->cand + i * L->d);
+        if ((rc = badness(L, L->cand, nq, L->score)) != MLS_OK)
+                return rc;
+        qsort(L->score, (size_t)nq, sizeof(double), cmp_double);
+        cut = L->score[(int64_t)(q * (double)(nq - 1))];
+        for (int64_t id = L->assessed; id < end; id++)
+                if (ds->origin[id] == MLS_ORIGIN_RANDOM && ds->generation[id] >= 1 && ds->good[id])
+                        memcpy(L->cand + (n++) * L->d, ds->u + id * L->d, (size_t)L->d * sizeof(double));
+        L->assessed = end;
+        L->found *= ASSESS_DECAY;
+        L->missed *= ASSESS_DECAY;
+        if (n > 0 && (rc = badness(L, L->cand, n, L->score)) != MLS_OK)
+                return rc;
+        for (int64_t i = 0; i < n; i++) {
+                if (L->score[i] <= cut)
+                        L->found += 1.0;
+                else
+                        L->missed += 1.0;
+        }
+        L->f = F_MIN + (F_MAX - F_MIN) * (L->missed + MISS_PRIOR) / (L->found + L->missed + 2.0 * MISS_PRIOR + FOUND_PRIOR);
+        MLS_LOG(MLS_LOG_DEBUG, "assessed %lld good random points against the top %.4f of the space: found %.2f, missed %.2f; random fraction %.3f",
+                (long long)n, q, L->found, L->missed, L->f);
+        return MLS_OK;
+}
+
+/* ------------------------------------------------------------------ training */
+
+static void grow_y(struct learner *L, int64_t n, int w)
+{
+        if (n * w > L->ycap) {
+                L->ycap = 2 * n * w;
+                L->y = mls_realloc(L->y, (size_t)L->ycap, sizeof(double));
+        }
+}
+
+static mls_rc train(struct learner *L, const struct mls_dataset *ds, int64_t end, struct mls_gen_info *info)
+{
+        struct mls_nn_train_opts o = L->topt;
+        struct mls_nn_report rep = {0};
+        const double *x = ds->u;
+        int64_t n = end, ngood = 0;
+        mls_rc rc;
+
+        o.seed = L->card->seed + (uint64_t)L->gen * 7919u;
+        if (!L->card->model.warm_start)
+                mls_nn_reset(L->net, o.seed);
+        if (L->kind == KIND_MLS && L->sc->learn == MLS_LEARN_OBSERVABLES) {
+                /* Observables exist only where the physics succeeded; the rest trains the validity net. */
+                if (n > L->x2cap) {
+                        L->x2cap = 2 * n;
+                        L->x2 = mls_realloc(L->x2, (size_t)L->x2cap * (size_t)L->d, sizeof(double));
+                }
+                grow_y(L, n, L->m);
+                n = 0;
+                for (int64_t id = 0; id < end; id++) {
+                        bool finite = ds->status[id] == MLS_ST_OK;
+
+                        for (int j = 0; j < L->m && finite; j++)
+                                finite = isfinite(ds->obs[id * L->m + j]);
+                        if (!finite)
+                                continue;
+                        memcpy(L->x2 + n * L->d, ds->u + id * L->d, (size_t)L->d * sizeof(double));
+                        memcpy(L->y + n * L->m, ds->obs + id * L->m, (size_t)L->m * sizeof(double));
+                        n++;
+                }
+                x = L->x2;
+        } else {
+                grow_y(L, n, 1);
+                for (int64_t id = 0; id < end; id++) {
+                        if (L->kind == KIND_DNNC)
+                                L->y[id] = ds->good[id] ? 1.0 : 0.0;
+                        else
+                                L->y[id] = to_target(
+                                        L, mls_nll_cap(ds->status[id] == MLS_ST_OK ? ds->nll[id] : NAN));
+                        ngood += ds->good[id];
+                }
+        }
+        if (L->kind == KIND_DNNC) {
+                /* Balanced classes by weight: every point counts, no synthetic labels. */
+                if (ngood == 0)
+                        return MLS_OK; /* nothing to learn from yet: the generation is random */
+                o.pos_weight = (double)(n - ngood) / (double)ngood;
+                if (o.pos_weight < 1.0)
+                        o.pos_weight = 1.0;
+                if (o.pos_weight > 1000.0)
+                        o.pos_weight = 1000.0;
+        }
+        if (n >= 2) {
+                if ((rc = mls_nn_train(L->net, x, L->y, n, &o, &rep)) != MLS_OK)
+                        return rc;
+                L->trained = true;
+                info->train_loss = rep.train_loss;
+                info->val_loss = rep.val_loss;
+                info->epochs = rep.epochs_run;
+        }
+        if (L->valid) {
+                int64_t nbad = 0;
+
+                grow_y(L, end, 1);
+                for (int64_t id = 0; id < end; id++) {
+                        L->y[id] = ds->status[id] == MLS_ST_OK ? 1.0 : 0.0;
+                        nbad += ds->status[id] != MLS_ST_OK;
+                }
+                L->valid_trained = false;
+                if (nbad > 0 && nbad < end) {
+                        struct mls_nn_train_opts vo = L->vopt;
+
+                        vo.seed = o.seed + 1;
+                        vo.pos_weight = 1.0;
+                        if ((rc = mls_nn_train(L->valid, ds->u, L->y, end, &vo, &rep)) != MLS_OK)
+                                return rc;
+                        L->valid_trained = true;
+                }
+        }
+        return MLS_OK;
+}
+
+/* ------------------------------------------------------------------ candidates */
+
+static const double *sort_key;
+
+static int by_score(const void *a, const void *b)
+{
+        double x = sort_key[*(const int64_t *)a], y = sort_key[*(const int64_t *)b];
+
+        if (x < y)
+                return -1;
+        if (x > y)
+                return 1;
+        return *(const int64_t *)a < *(const int64_t *)b ? -1 : *(const int64_t *)a > *(const int64_t *)b;
+}
+
+/* rank - @order[n] = 0 .. n-1 sorted by @key ascending (ties by index: deterministic). */
+static void rank(int64_t *order, const double *key, int64_t n)
+{
+        for (int64_t i = 0; i < n; i++)
+                order[i] = i;
+        sort_key = key;
+        qsort(order, (size_t)n, sizeof(int64_t), by_score);
+        sort_key = NULL;
+}
+
+/*
+ * parents - ids of the points local candidates are drawn around: every good point of the
+ * training set, or, with none yet, its best 2 % by NLL (at least 10).
+ */
+static int64_t parents(const struct mls_dataset *ds, int64_t end, int64_t **out)
+{
+        int64_t *p = mls_calloc((size_t)(end > 0 ? end : 1), sizeof(int64_t)), n = 0;
+
+        for (int64_t id = 0; id < end; id++)
+                if (ds->good[id])
+                        p[n++] = id;
+        if (n == 0 && end > 0) {
+                double *key = mls_calloc((size_t)end, sizeof(double));
+                int64_t want = end / 50 > 10 ? end / 50 : (end < 10 ? end : 10);
+
+                for (int64_t id = 0; id < end; id++)
+                        key[id] = mls_nll_cap(ds->status[id] == MLS_ST_OK ? ds->nll[id] : NAN);
+                rank(p, key, end);
+                free(key);
+                n = want;
+        }
+        *out = p;
+        return n;
+}
+
+static double reflect(double v)
+{
+        v = fabs(v);
+        if (v > 1.0)
+                v = 2.0 - v;
+        return v < 0.0 ? 0.0 : (v >= 1.0 ? nextafter(1.0, 0.0) : v);
+}
+
+static void uniform_candidates(struct learner *L, struct mls_rng *rng, int64_t n)
+{
+        for (int64_t i = 0; i < n; i++)
+                uniform_point(rng, L->d, L->cand + i * L->d);
+}
+
+/* local_candidates - candidates [from, from + n) around the parents of the training set. */
+static int64_t local_candidates(struct learner *L, const struct mls_dataset *ds, int64_t end,
+                                struct mls_rng *rng, int64_t from, int64_t n)
+{
+        int64_t *par = NULL, np = parents(ds, end, &par);
+        int d = L->d;
+
+        if (np == 0)
+                n = 0;
+        for (int64_t i = from; i < from + n; i++) {
+                const double *c = ds->u + par[mls_rng_below(rng, (uint64_t)np)] * d;
+                /* log-uniform spread in [scale / 30, scale]: near and far neighbours of the parent */
+                double sigma = L->sc->local_scale * exp(-log(30.0) * mls_rng_uniform(rng));
+
+                for (int j = 0; j < d; j++)
+                        L->cand[i * d + j] = reflect(c[j] + sigma * mls_rng_normal(rng));
+        }
+        free(par);
+        return n;
+}
+
+/*
+ * The score at which dnnr and dnnc stop ranking: a candidate predicted at least this good
+ * (NLL below half the selection threshold; P(good) above 0.9) is "confidently good", and
+ * confidently good candidates tie. Candidates are drawn independently, so their index order is
+ * a random order: ties go to the uniform candidates first, at random, and the batch spreads
+ * over the whole predicted-good region instead of piling onto wherever the model's errors
+ * happen to be lowest.
+ */
+static double confident(const struct learner *L)
+{
+        double t = L->sc->select_below;
+
+        if (L->kind == KIND_DNNC)
+                return -0.9;
+        return t > 0 ? 0.75 * t : t - 0.25 * fabs(t);
+}
+
+/* Chebyshev distance from each of @nq points @q to the nearest of the @n points @p. */
+static void cheb_nearest(const double *q, int64_t nq, const double *p, int64_t n, int d, double *out)
+{
+        for (int64_t i = 0; i < nq; i++) {
+                const double *a = q + i * d;
+                double best = INFINITY;
+
+                for (int64_t k = 0; k < n; k++) {
+                        const double *b = p + k * d;
+                        double m = 0.0;
+
+                        for (int j = 0; j < d && m < best; j++) {
+                                double t = fabs(a[j] - b[j]);
+
+                                m = t > m ? t : m;
+                        }
+                        best = m < best ? m : best;
+                }
+                out[i] = best;
+        }
+}
+
+/* take_ranked - push up to @want candidates in the order @order[n]; returns how many were pushed. */
+static int64_t take_ranked(struct learner *L, const int64_t *order, int64_t n, int64_t want, int64_t *next)
+{
+        int64_t got = 0;
+
+        while (got < want && *next < n)
+                got += push_new(L, L->cand + order[(*next)++] * L->d, MLS_ORIGIN_MODEL);
+        return got;
+}
+
+/*
+ * mls_pick - xBIT's rule with the density penalty applied greedily: among candidates within a
+ * factor 10 of the best predicted likelihood (and predicted valid), pick the highest
+ * L_pred * d_min^power, where d_min is the Chebyshev distance to every point proposed so far,
+ * the picks of this generation included.
+ */
+static mls_rc mls_pick(struct learner *L, const struct mls_dataset *ds, struct mls_rng *rng, int64_t nc,
+                       int64_t want, int64_t *taken)
+{
+        int64_t npool = 0, cap = MLS_POOL * want, next = 0;
+        double best = INFINITY, p = L->sc->density_power;
+        double *vp = NULL;
+        int d = L->d;
+        mls_rc rc;
+
+        if (L->valid_trained) {
+                vp = mls_calloc((size_t)nc, sizeof(double));
+                if ((rc = mls_nn_predict(L->valid, L->cand, nc, vp)) != MLS_OK) {
+                        free(vp);
+                        return rc;
+                }
+        }
+        for (int64_t i = 0; i < nc; i++)
+                if ((!vp || vp[i] >= 0.5) && L->score[i] < best)
+                        best = L->score[i];
+        for (int64_t i = 0; i < nc; i++)
+                if ((!vp || vp[i] >= 0.5) && L->score[i] < best + LN10)
+                        L->order[npool++] = i;
+        free(vp);
+        /* A uniform subset of the pool when it is large: every member is within the factor 10. */
+        for (int64_t i = 0; i < npool && i < cap; i++) {
+                int64_t j = i + (int64_t)mls_rng_below(rng, (uint64_t)(npool - i)), t = L->order[i];
+
+                L->order[i] = L->order[j];
+                L->order[j] = t;
+        }
+        if (npool > cap)
+                npool = cap;
+        if (p > 0.0) {
+                double *pool = mls_calloc((size_t)(npool > 0 ? npool : 1) * (size_t)d, sizeof(double));
+
+                for (int64_t i = 0; i < npool; i++)
+                        memcpy(pool + i * d, L->cand + L->order[i] * d, (size_t)d * sizeof(double));
+                cheb_nearest(pool, npool, ds->u, ds->n, d, L->dmin);
+                while (*taken < want) {
+                        int64_t arg = -1;
+                        double top = -1.0;
+
+                        for (int64_t i = 0; i < npool; i++) {
+                                double s;
+
+                                if (L->order[i] < 0)
+                                        continue;
+                                s = exp(best - L->score[L->order[i]]) * pow(L->dmin[i], p);
+                                if (s > top) {
+                                        top = s;
+                                        arg = i;
+                                }
+                        }
+                        if (arg < 0)
+                                break;
+                        if (push_new(L, pool + arg * d, MLS_ORIGIN_MODEL)) {
+                                (*taken)++;
+                                for (int64_t i = 0; i < npool; i++) {
+                                        double m = 0.0;
+
+                                        for (int j = 0; j < d; j++) {
+                                                double t = fabs(pool[i * d + j] - pool[arg * d + j]);
+
+                                                m = t > m ? t : m;
+                                        }
+                                        L->dmin[i] = m < L->dmin[i] ? m : L->dmin[i];
+                                }
+                        }
+                        L->order[arg] = -1;
+                }
+                free(pool);
+                return MLS_OK;
+        }
+        /* No density penalty: the pool ranked by predicted likelihood. */
+        {
+                double *key = mls_calloc((size_t)(npool > 0 ? npool : 1), sizeof(double));
+                int64_t *ord = mls_calloc((size_t)(npool > 0 ? npool : 1), sizeof(int64_t));
+
+                for (int64_t i = 0; i < npool; i++)
+                        key[i] = L->score[L->order[i]];
+                rank(ord, key, npool);
+                for (int64_t i = 0; i < npool; i++)
+                        ord[i] = L->order[ord[i]];
+                *taken += take_ranked(L, ord, npool, want - *taken, &next);
+                free(ord);
+                free(key);
+        }
+        return MLS_OK;
+}
+
+/* smote_points - up to @want SMOTE points between good training points; how many were made. */
+static mls_rc smote_points(struct learner *L, const struct mls_dataset *ds, int64_t end, struct mls_rng *rng,
+                           int64_t want, int64_t *made)
+{
+        int64_t ng = 0, tries = 0;
+        double *g, *out;
+        mls_rc rc = MLS_OK;
+
+        *made = 0;
+        for (int64_t id = 0; id < end; id++)
+                ng += ds->good[id];
+        if (ng < 2 || want <= 0)
+                return MLS_OK;
+        g = mls_calloc((size_t)ng * (size_t)L->d, sizeof(double));
+        out = mls_calloc((size_t)want * (size_t)L->d, sizeof(double));
+        ng = 0;
+        for (int64_t id = 0; id < end; id++)
+                if (ds->good[id])
+                        memcpy(g + (ng++) * L->d, ds->u + id * L->d, (size_t)L->d * sizeof(double));
+        while (*made < want && tries++ < 4 && rc == MLS_OK) {
+                int64_t ask = want - *made;
+
+                if ((rc = mls_smote(g, ng, L->d, (int)L->sc->smote_k, ask, rng, out, NULL, NULL)) != MLS_OK)
+                        break;
+                for (int64_t i = 0; i < ask; i++)
+                        *made += push_new(L, out + i * L->d, MLS_ORIGIN_SMOTE);
+        }
+        free(out);
+        free(g);
+        return rc;
+}
+
+static mls_rc model_generation(struct learner *L, const struct mls_dataset *ds, int64_t end,
+                               struct mls_rng *rng, struct mls_gen_info *info)
+{
+        int64_t K = L->sc->points_per_generation, nc = L->sc->candidates, ngood = 0;
+        int64_t nrandom, nmodel, nsmote = 0, taken = 0, next = 0;
+        double t0 = mls_now();
+        mls_rc rc;
+
+        if ((rc = assess(L, ds, rng, end)) != MLS_OK || (rc = train(L, ds, end, info)) != MLS_OK)
+                return rc;
+        info->train_seconds = mls_now() - t0;
+        t0 = mls_now();
+        for (int64_t id = 0; id < end; id++)
+                ngood += ds->good[id];
+        if (L->sc->random_fraction >= 0)
+                L->f = L->sc->random_fraction;
+        nrandom = (int64_t)llround(L->f * (double)K);
+        if (!L->trained)
+                nrandom = K; /* nothing learnt yet (dnnc without a good point): explore */
+        nmodel = K - nrandom;
+        if (L->kind == KIND_DNNC && ngood < L->sc->smote_below && nmodel > 0) {
+                if ((rc = smote_points(L, ds, end, rng, (int64_t)llround(L->sc->smote_fraction * (double)nmodel),
+                                       &nsmote)) != MLS_OK)
+                        return rc;
+                nmodel -= nsmote;
+        }
+        if (nmodel > 0) {
+                int64_t nlocal = (int64_t)llround(L->sc->local_fraction * (double)nc), nu = nc - nlocal;
+                int64_t sure = 0;
+                double sat = confident(L);
+
+                grow_scratch(L, nc);
+                uniform_candidates(L, rng, nu);
+                if ((rc = badness(L, L->cand, nu, L->score)) != MLS_OK)
+                        return rc;
+                for (int64_t i = 0; i < nu; i++)
+                        sure += L->score[i] <= sat;
+                /*
+                 * Candidates around good points only when the uniform ones hold too few confident
+                 * picks (small good regions, high dimensions): else they would favour the regions
+                 * already sampled most.
+                 */
+                if (sure < 2 * nmodel && nlocal > 0) {
+                        nlocal = local_candidates(L, ds, end, rng, nu, nlocal);
+                        if (nlocal > 0 && (rc = badness(L, L->cand + nu * L->d, nlocal, L->score + nu)) != MLS_OK)
+                                return rc;
+                        nc = nu + nlocal;
+                } else {
+                        nc = nu;
+                }
+                for (int64_t i = 0; i < nc; i++)
+                        info->npass += predicted_good(L, L->score[i]);
+                if (L->kind == KIND_MLS)
+                        rc = mls_pick(L, ds, rng, nc, nmodel, &taken);
+                if (rc != MLS_OK)
+                        return rc;
+                /* dnnr, dnnc, and mls's remainder: the best predicted, in rank order. */
+                if (taken < nmodel) {
+                        for (int64_t i = 0; i < nc; i++)
+                                L->dmin[i] = L->kind == KIND_MLS || L->score[i] > sat ? L->score[i] : sat;
+                        rank(L->order, L->dmin, nc);
+                        taken += take_ranked(L, L->order, nc, nmodel - taken, &next);
+                }
+        }
+        push_random(L, rng, K - taken - nsmote);
+        info->nmodel = taken;
+        info->nsmote = nsmote;
+        info->nrandom = K - taken - nsmote;
+        info->random_fraction = (double)info->nrandom / (double)K;
+        info->propose_seconds = mls_now() - t0;
+        return MLS_OK;
+}
+
+/* shuffle the generation, so that a budget cut drops a fair share of each kind of point */
+static void shuffle_buffer(struct learner *L, struct mls_rng *rng)
+{
+        int d = L->d;
+        double *t = mls_calloc((size_t)d, sizeof(double));
+
+        for (int64_t i = L->buf_n - 1; i > 0; i--) {
+                int64_t j = (int64_t)mls_rng_below(rng, (uint64_t)(i + 1));
+                int8_t o = L->buf_origin[i];
+
+                memcpy(t, L->buf_u + i * d, (size_t)d * sizeof(double));
+                memcpy(L->buf_u + i * d, L->buf_u + j * d, (size_t)d * sizeof(double));
+                memcpy(L->buf_u + j * d, t, (size_t)d * sizeof(double));
+                L->buf_origin[i] = L->buf_origin[j];
+                L->buf_origin[j] = o;
+        }
+        free(t);
+}
+
+/*
+ * new_generation - start generation L->gen + 1 if its training data are all back; else
+ * leave the buffer empty (the caller waits for more results).
+ */
+static mls_rc new_generation(struct learner *L, const struct mls_dataset *ds, struct mls_rng *rng,
+                             struct mls_gen_info *info)
+{
+        int32_t g = L->gen + 1, upto;
+        int64_t end;
+        mls_rc rc = MLS_OK;
+
+        while (L->first_open < ds->n && ds->done[L->first_open])
+                L->first_open++;
+        L->buf_n = L->buf_next = 0;
+        memset(info, 0, sizeof(*info));
+        info->generation = -1;
+        if (g == 0) {
+                int64_t k = L->sc->initial_points - ds->n_seed;
+
+                if (ds->n_seed == 0 && k < 2)
+                        k = L->sc->points_per_generation > 1 ? L->sc->points_per_generation : 2;
+                /* Seeds are in the set already: a random generation must not repeat them. */
+                for (int64_t id = 0; id < ds->n; id++)
+                        seen_add(&L->seen, ds->u + id * L->d, L->d);
+                grow_scratch(L, 1);
+                push_random(L, rng, k > 0 ? k : 0);
+                L->gen = 0;
+                info->generation = 0;
+                info->nrandom = info->proposed = L->buf_n;
+                info->random_fraction = 1.0;
+                return MLS_OK;
+        }
+        /* Generation g learns from generations <= upto, which must all be back. */
+        upto = g - 1 - (L->sc->overlap ? 1 : 0);
+        if (upto < 0)
+                upto = 0;
+        if (L->first_open < ds->n && ds->generation[L->first_open] <= upto)
+                return MLS_OK;
+        end = L->train_end;
+        while (end < ds->n && ds->generation[end] <= upto)
+                end++;
+        L->train_end = end;
+        L->gen = g;
+        info->generation = g;
+        info->ntrain = end;
+        if ((rc = model_generation(L, ds, end, rng, info)) != MLS_OK)
+                return rc;
+        info->proposed = L->buf_n;
+        shuffle_buffer(L, rng);
+        return MLS_OK;
+}
+
+static mls_rc learner_propose(void *state, const struct mls_dataset *ds, struct mls_rng *rng, int64_t want,
+                              double *u, int8_t *origin, int32_t *generation, int64_t *got,
+                              struct mls_gen_info *info)
+{
+        struct learner *L = state;
+        int64_t n;
+        mls_rc rc;
+
+        info->generation = -1;
+        *got = 0;
+        /* An empty generation (all of generation 0 supplied by start_from) moves straight on. */
+        for (int tries = 0; L->buf_next == L->buf_n && tries < 2; tries++) {
+                int32_t before = L->gen;
+
+                if ((rc = new_generation(L, ds, rng, info)) != MLS_OK)
+                        return rc;
+                if (L->gen == before)
+                        return MLS_OK; /* waiting for results */
+        }
+        n = L->buf_n - L->buf_next < want ? L->buf_n - L->buf_next : want;
+        memcpy(u, L->buf_u + L->buf_next * L->d, (size_t)(n * L->d) * sizeof(double));
+        for (int64_t i = 0; i < n; i++) {
+                origin[i] = L->buf_origin[L->buf_next + i];
+                generation[i] = L->gen;
+        }
+        L->buf_next += n;
+        *got = n;
+        return MLS_OK;
+}
+
+static mls_rc dnnr_create(const struct mls_card *card, void **state)
+{
+        return learner_create(KIND_DNNR, card, state);
+}
+
+static mls_rc dnnc_create(const struct mls_card *card, void **state)
+{
+        return learner_create(KIND_DNNC, card, state);
+}
+
+static mls_rc mls_create(const struct mls_card *card, void **state)
+{
+        return learner_create(KIND_MLS, card, state);
+}
+
+const struct mls_method_ops mls_method_dnnr = {
+        .name = "dnnr",
+        .summary = "a network regresses the NLL; the best-ranked candidates plus random exploration",
+        .learns = true,
+        .create = dnnr_create,
+        .destroy = learner_destroy,
+        .propose = learner_propose,
+};
+
+const struct mls_method_ops mls_method_dnnc = {
+        .name = "dnnc",
+        .summary = "a balanced classifier of good points, SMOTE points while good points are few",
+        .learns = true,
+        .create = dnnc_create,
+        .destroy = learner_destroy,
+        .propose = learner_propose,
+};
+
+const struct mls_method_ops mls_method_mls = {
+        .name = "mls",
+        .summary = "xBIT's MLS: predicted likelihood times a density penalty, optional validity classifier",
+        .learns = true,
+        .create = mls_create,
+        .destroy = learner_destroy,
+        .propose = learner_propose,
+};
