@@ -463,6 +463,7 @@ static const struct key model_keys[] = {
 static const struct key search_keys[] = {
         CARD_KEY("initial_points", KEY_INT, search.initial_points, 0, 1e9, false),
         CARD_KEY("points_per_generation", KEY_INT, search.points_per_generation, 1, 1e9, false),
+        CARD_KEY("growth", KEY_REAL, search.growth, 0.0, 10.0, false),
         CARD_KEY("candidates", KEY_INT, search.candidates, 1, 1e8, false),
         CARD_KEY("random_fraction", KEY_AUTO, search.random_fraction, 0.0, 1.0, false),
         CARD_KEY("local_fraction", KEY_REAL, search.local_fraction, 0.0, 1.0, false),
@@ -767,7 +768,7 @@ static mls_rc parse_root(struct parser *p, const yaml_node_t *root, struct mls_c
                 if ((rc = parse_mapping(p, sec[SEC_SEARCH], "search", search_keys, NKEYS(search_keys), c,
                                         where)) != MLS_OK)
                         return rc;
-                c->search.has_select_below = where[7] != NULL;
+                c->search.has_select_below = where[8] != NULL;
         }
         if (!c->search.has_select_below)
                 c->search.select_below = c->nll_below;
@@ -806,7 +807,7 @@ static void set_defaults(struct mls_card *c)
         c->model.lr_decay = 1.0;
         c->model.weight_decay = 0.0;
         c->model.epochs = 250;
-        c->model.batch = 500;
+        c->model.batch = 128;
         c->model.val_fraction = 0.2;
         c->model.patience = 10;
         c->model.min_delta = 1e-5;
@@ -815,6 +816,7 @@ static void set_defaults(struct mls_card *c)
         /* The learning methods' search (README and the man page list the same values). */
         c->search.initial_points = 1000;
         c->search.points_per_generation = 500;
+        c->search.growth = 0.1;
         c->search.candidates = 100000;
         c->search.random_fraction = -1.0;
         c->search.local_fraction = 0.5;

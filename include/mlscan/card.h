@@ -50,7 +50,8 @@ struct mls_model_card {
 enum mls_learn_target { MLS_LEARN_LIKELIHOOD = 0, MLS_LEARN_OBSERVABLES };
 struct mls_search_card {
         int64_t initial_points;        /* random points of generation 0 */
-        int64_t points_per_generation; /* K: points proposed per later generation */
+        int64_t points_per_generation; /* K: points proposed per later generation, at least */
+        double growth;                 /* ... and at least growth x the training set */
         int64_t candidates;            /* scored per generation */
         double random_fraction;        /* of each generation, uniform at random; < 0: adaptive ("auto") */
         double local_fraction;         /* of the candidates, drawn around good (or best) points */

@@ -40,7 +40,9 @@ enum kind { KIND_DNNR, KIND_DNNC, KIND_MLS };
 #define ASSESS_SLACK  3.0   /* a good point is found when the model ranks it within 3 x the good volume */
 #define MISS_PRIOR    0.5   /* prior counts: f starts at F_MIN + (F_MAX - F_MIN) / 4 */
 #define FOUND_PRIOR   1.0
-#define MLS_POOL     8   /* mls: density scores for at most this many candidates per pick */
+#define PARENT_K      5    /* local candidates: density of parents from the 5th neighbour */
+#define PARENT_MAX    2000 /* at most this many parents per generation */
+#define MLS_POOL      4    /* mls: density scores for at most this many candidates per pick */
 #define LN10         2.302585092994046
 
 /* A set of the points proposed so far, by a 64-bit hash of their coordinates. */
@@ -544,23 +546,104 @@ static void uniform_candidates(struct learner *L, struct mls_rng *rng, int64_t n
                 uniform_point(rng, L->d, L->cand + i * L->d);
 }
 
+/*
+ * parent_weights - cumulative sampling weights @cum[np] that even out the parents' density:
+ * w = r^d, r the distance to the PARENT_K-th nearest other parent (a kNN density estimate
+ * is proportional to 1 / r^d), clipped to [median / 100, 100 median]. Without it, regions
+ * sampled most would get most local candidates, and more points, and so on.
+ */
+static void parent_weights(const struct mls_dataset *ds, const int64_t *par, int64_t np, double *cum)
+{
+        int d = ds->d, k = PARENT_K;
+        double *x, *w, *sorted, med;
+        int64_t *idx, *q;
+
+        if (np <= k + 1) {
+                for (int64_t i = 0; i < np; i++)
+                        cum[i] = (double)(i + 1);
+                return;
+        }
+        x = mls_calloc((size_t)np * (size_t)d, sizeof(double));
+        w = mls_calloc((size_t)np, sizeof(double));
+        sorted = mls_calloc((size_t)np, sizeof(double));
+        idx = mls_calloc((size_t)np * (size_t)k, sizeof(int64_t));
+        q = mls_calloc((size_t)np, sizeof(int64_t));
+        for (int64_t i = 0; i < np; i++) {
+                memcpy(x + i * d, ds->u + par[i] * d, (size_t)d * sizeof(double));
+                q[i] = i;
+        }
+        if (mls_knn(x, np, d, q, np, k, idx) != MLS_OK) {
+                for (int64_t i = 0; i < np; i++)
+                        w[i] = 1.0;
+        } else {
+                for (int64_t i = 0; i < np; i++) {
+                        const double *a = x + i * d, *b = x + idx[i * k + k - 1] * d;
+                        double r2 = 0.0;
+
+                        for (int j = 0; j < d; j++)
+                                r2 += (a[j] - b[j]) * (a[j] - b[j]);
+                        w[i] = pow(r2, 0.5 * d);
+                }
+        }
+        memcpy(sorted, w, (size_t)np * sizeof(double));
+        qsort(sorted, (size_t)np, sizeof(double), cmp_double);
+        med = sorted[np / 2] > 0 ? sorted[np / 2] : 1.0;
+        for (int64_t i = 0; i < np; i++) {
+                double v = w[i] < med / 100 ? med / 100 : (w[i] > 100 * med ? 100 * med : w[i]);
+
+                cum[i] = (i ? cum[i - 1] : 0.0) + v / med;
+        }
+        free(q);
+        free(idx);
+        free(sorted);
+        free(w);
+        free(x);
+}
+
 /* local_candidates - candidates [from, from + n) around the parents of the training set. */
 static int64_t local_candidates(struct learner *L, const struct mls_dataset *ds, int64_t end,
                                 struct mls_rng *rng, int64_t from, int64_t n)
 {
         int64_t *par = NULL, np = parents(ds, end, &par);
+        double *cum;
         int d = L->d;
 
-        if (np == 0)
-                n = 0;
-        for (int64_t i = from; i < from + n; i++) {
-                const double *c = ds->u + par[mls_rng_below(rng, (uint64_t)np)] * d;
-                /* log-uniform spread in [scale / 30, scale]: near and far neighbours of the parent */
-                double sigma = L->sc->local_scale * exp(-log(30.0) * mls_rng_uniform(rng));
+        if (np == 0) {
+                free(par);
+                return 0;
+        }
+        /* At most PARENT_MAX parents, drawn at random: the density estimate is quadratic in them. */
+        for (int64_t i = 0; i < np && i < PARENT_MAX; i++) {
+                int64_t j = i + (int64_t)mls_rng_below(rng, (uint64_t)(np - i)), t = par[i];
 
+                par[i] = par[j];
+                par[j] = t;
+        }
+        if (np > PARENT_MAX)
+                np = PARENT_MAX;
+        cum = mls_calloc((size_t)np, sizeof(double));
+        parent_weights(ds, par, np, cum);
+        for (int64_t i = from; i < from + n; i++) {
+                double r = mls_rng_uniform(rng) * cum[np - 1];
+                int64_t lo = 0, hi = np - 1;
+                const double *c;
+                double sigma;
+
+                while (lo < hi) {
+                        int64_t mid = (lo + hi) / 2;
+
+                        if (cum[mid] > r)
+                                hi = mid;
+                        else
+                                lo = mid + 1;
+                }
+                c = ds->u + par[lo] * d;
+                /* log-uniform spread in [scale / 30, scale]: near and far neighbours of the parent */
+                sigma = L->sc->local_scale * exp(-log(30.0) * mls_rng_uniform(rng));
                 for (int j = 0; j < d; j++)
                         L->cand[i * d + j] = reflect(c[j] + sigma * mls_rng_normal(rng));
         }
+        free(cum);
         free(par);
         return n;
 }
@@ -579,6 +662,7 @@ static double confident(const struct learner *L)
 
         if (L->kind == KIND_DNNC)
                 return -0.9;
+        /* dnnr and mls: three quarters of the way from 0 to the threshold (for t > 0) */
         return t > 0 ? 0.75 * t : t - 0.25 * fabs(t);
 }
 
@@ -623,8 +707,8 @@ static int64_t take_ranked(struct learner *L, const int64_t *order, int64_t n, i
 static mls_rc mls_pick(struct learner *L, const struct mls_dataset *ds, struct mls_rng *rng, int64_t nc,
                        int64_t want, int64_t *taken)
 {
-        int64_t npool = 0, cap = MLS_POOL * want, next = 0;
-        double best = INFINITY, p = L->sc->density_power;
+        int64_t npool = 0, cap = MLS_POOL * want, next = 0, nsure = 0;
+        double best = INFINITY, limit, p = L->sc->density_power, sure_below = confident(L);
         double *vp = NULL;
         int d = L->d;
         mls_rc rc;
@@ -639,8 +723,15 @@ static mls_rc mls_pick(struct learner *L, const struct mls_dataset *ds, struct m
         for (int64_t i = 0; i < nc; i++)
                 if ((!vp || vp[i] >= 0.5) && L->score[i] < best)
                         best = L->score[i];
+        /* xBIT's pool: within a factor 10 of the best predicted likelihood; the predicted-good
+         * candidates instead when there are enough of them (sharper once the model is good). */
+        limit = best + LN10;
         for (int64_t i = 0; i < nc; i++)
-                if ((!vp || vp[i] >= 0.5) && L->score[i] < best + LN10)
+                nsure += (!vp || vp[i] >= 0.5) && L->score[i] < sure_below;
+        if (nsure >= 2 * want && sure_below < limit)
+                limit = sure_below;
+        for (int64_t i = 0; i < nc; i++)
+                if ((!vp || vp[i] >= 0.5) && L->score[i] < limit)
                         L->order[npool++] = i;
         free(vp);
         /* A uniform subset of the pool when it is large: every member is within the factor 10. */
@@ -746,10 +837,14 @@ static mls_rc model_generation(struct learner *L, const struct mls_dataset *ds, 
                                struct mls_rng *rng, struct mls_gen_info *info)
 {
         int64_t K = L->sc->points_per_generation, nc = L->sc->candidates, ngood = 0;
+        /* Generations grow with the data, so that training (linear in it) costs the same per point. */
+        int64_t grown = (int64_t)llround(L->sc->growth * (double)end);
         int64_t nrandom, nmodel, nsmote = 0, taken = 0, next = 0;
         double t0 = mls_now();
         mls_rc rc;
 
+        if (grown > K)
+                K = grown;
         if ((rc = assess(L, ds, rng, end)) != MLS_OK || (rc = train(L, ds, end, info)) != MLS_OK)
                 return rc;
         info->train_seconds = mls_now() - t0;

@@ -20,7 +20,7 @@
 #include "mlscan/physics.h"
 
 /* Fewer bad cards than this means the directory was not found or was emptied. */
-#define MIN_BAD_CARDS 25
+#define MIN_BAD_CARDS 72
 
 struct card_dir {
         char path[4096];
@@ -283,7 +283,7 @@ START_TEST(model_section)
         ck_assert_int_eq(c.model.optimizer, 0);
         ck_assert_double_eq(c.model.learning_rate, 1e-3);
         ck_assert_int_eq(c.model.epochs, 250);
-        ck_assert_int_eq(c.model.batch, 500);
+        ck_assert_int_eq(c.model.batch, 128);
         ck_assert_double_eq(c.model.val_fraction, 0.2);
         ck_assert_int_eq(c.model.patience, 10);
         ck_assert_int_eq(c.model.threads, 1);
@@ -313,6 +313,60 @@ START_TEST(model_section)
         parse_good("model_empty_hidden.yaml", &c);
         ck_assert_int_eq(c.model.nhidden, 0);
         fini_zeroes(&c, "model_empty_hidden.yaml");
+}
+END_TEST
+
+/* The search section: defaults as README and the man page list them, and every key read. */
+START_TEST(search_section)
+{
+        struct mls_card c;
+
+        parse_good("defaults.yaml", &c);
+        ck_assert_int_eq(c.has_search, 0);
+        ck_assert_ptr_null(c.start_from);
+        ck_assert_int_eq(c.max_generations, 0);
+        ck_assert_double_eq(c.walltime, 0.0);
+        ck_assert_int_eq(c.search.initial_points, 1000);
+        ck_assert_int_eq(c.search.points_per_generation, 500);
+        ck_assert_double_eq(c.search.growth, 0.1);
+        ck_assert_int_eq(c.search.candidates, 100000);
+        ck_assert_double_eq(c.search.random_fraction, -1.0); /* auto */
+        ck_assert_double_eq(c.search.local_fraction, 0.5);
+        ck_assert_double_eq(c.search.local_scale, 0.1);
+        ck_assert_int_eq(c.search.overlap, 0);
+        ck_assert_int_eq(c.search.has_select_below, 0);
+        ck_assert_double_eq(c.search.select_below, c.nll_below);
+        ck_assert_int_eq(c.search.smote_k, 5);
+        ck_assert_int_eq(c.search.smote_below, 500);
+        ck_assert_double_eq(c.search.smote_fraction, 0.5);
+        ck_assert_int_eq(c.search.learn, MLS_LEARN_LIKELIHOOD);
+        ck_assert_double_eq(c.search.density_power, 2.0);
+        ck_assert_int_eq(c.search.validity_classifier, 0);
+        fini_zeroes(&c, "defaults.yaml");
+
+        parse_good("search.yaml", &c);
+        ck_assert_int_eq(c.method, mls_method_find("mls"));
+        ck_assert_str_eq(c.start_from, "earlier.csv");
+        ck_assert_int_eq(c.max_generations, 12);
+        ck_assert_double_eq(c.walltime, 3600.0);
+        ck_assert_int_eq(c.has_search, 1);
+        ck_assert_int_eq(c.search.initial_points, 200);
+        ck_assert_int_eq(c.search.points_per_generation, 100);
+        ck_assert_double_eq(c.search.growth, 0.0);
+        ck_assert_int_eq(c.search.candidates, 5000);
+        ck_assert_double_eq(c.search.random_fraction, 0.15);
+        ck_assert_double_eq(c.search.local_fraction, 0.25);
+        ck_assert_double_eq(c.search.local_scale, 0.05);
+        ck_assert_int_eq(c.search.overlap, 1);
+        ck_assert_int_eq(c.search.has_select_below, 1);
+        ck_assert_double_eq(c.search.select_below, 0.5);
+        ck_assert_int_eq(c.search.smote_k, 3);
+        ck_assert_int_eq(c.search.smote_below, 50);
+        ck_assert_double_eq(c.search.smote_fraction, 0.4);
+        ck_assert_int_eq(c.search.learn, MLS_LEARN_OBSERVABLES);
+        ck_assert_double_eq(c.search.density_power, 0.0);
+        ck_assert_int_eq(c.search.validity_classifier, 1);
+        fini_zeroes(&c, "search.yaml");
 }
 END_TEST
 
@@ -540,6 +594,7 @@ static Suite *card_suite(void)
         tcase_add_test(good, reference_card);
         tcase_add_test(good, defaults);
         tcase_add_test(good, model_section);
+        tcase_add_test(good, search_section);
         tcase_add_test(good, exponent_integers);
         tcase_add_test(good, log_prior);
         tcase_add_test(good, flow_equals_block);
