@@ -184,9 +184,15 @@ static void progress(struct lead *l, const char *what)
                 el > 0 ? (double)l->ds.n_done / el : 0.0, el, (long long)l->rows_committed);
 }
 
+/* The checkpoint request's flags: the run ends; /model follows the rows. */
+#define CKPT_LAST  1
+#define CKPT_MODEL 2
+
 static mls_rc checkpoint(struct lead *l, bool last)
 {
-        double flag = last ? 1.0 : 0.0;
+        int32_t gen = 0;
+        mls_nn *net = l->ops->network ? l->ops->network(l->state, &gen) : NULL;
+        double flag = (last ? CKPT_LAST : 0) + (net ? CKPT_MODEL : 0);
         mls_rc rc;
 
         while (l->busy > 0)
@@ -201,6 +207,12 @@ static mls_rc checkpoint(struct lead *l, bool last)
                 l->gens.written = l->gens.complete;
         if (rc == MLS_OK)
                 rc = mls_store_append(l->store, &l->rows, &l->rows_committed);
+        if (rc == MLS_OK && net) {
+                struct mls_nn_state st;
+
+                mls_nn_state_get(net, &st);
+                rc = mls_store_write_model(l->store, &st, gen);
+        }
         mls_rows_clear(&l->rows);
         l->last_checkpoint = mls_now();
         progress(l, last ? "done" : "checkpoint");
@@ -372,10 +384,12 @@ static mls_rc work(MPI_Comm comm, const struct mls_card *card, mls_store *store)
                         if (MPI_Recv(&flag, 1, MPI_DOUBLE, 0, MLS_TAG_CHECKPOINT, comm, MPI_STATUS_IGNORE) !=
                             MPI_SUCCESS)
                                 MLS_ABORT("receiving a checkpoint request failed");
-                        last = flag != 0.0;
+                        last = ((int)flag & CKPT_LAST) != 0;
                         rc = mls_store_append_generations(store, NULL, 0);
                         if (rc == MLS_OK)
                                 rc = mls_store_append(store, &rows, &committed);
+                        if (rc == MLS_OK && ((int)flag & CKPT_MODEL))
+                                rc = mls_store_write_model(store, NULL, 0);
                         mls_rows_clear(&rows);
                         break;
                 }

@@ -13,6 +13,7 @@
 #include "mlscan/card.h"
 #include "mlscan/dataset.h"
 #include "mlscan/err.h"
+#include "mlscan/nn.h"
 #include "mlscan/rng.h"
 
 /* What a method did to start one generation (reported once, when the generation starts). */
@@ -46,6 +47,11 @@ struct mls_method_ops {
         mls_rc (*propose)(void *state, const struct mls_dataset *ds, struct mls_rng *rng, int64_t want,
                           double *u, int8_t *origin, int32_t *generation, int64_t *got,
                           struct mls_gen_info *info);
+        /*
+         * the network that proposed the newest generation, for /model in the output file, and
+         * its generation; NULL before the first training (and always for random)
+         */
+        mls_nn *(*network)(void *state, int32_t *generation);
 };
 
 /* mls_method_count / mls_method_get / mls_method_find - the table of methods. */

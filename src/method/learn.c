@@ -59,6 +59,7 @@ struct learner {
         mls_nn *net;   /* dnnr, mls: regressor; dnnc: classifier */
         mls_nn *valid; /* mls: valid vs invalid classifier, when asked for */
         bool trained;  /* net has been trained at least once */
+        int32_t net_gen; /* the generation net was trained for */
         bool valid_trained;
         struct mls_nn_train_opts topt, vopt;
         int32_t gen; /* the generation being handed out; -1 before the first */
@@ -456,6 +457,7 @@ static mls_rc train(struct learner *L, const struct mls_dataset *ds, int64_t end
                 if ((rc = mls_nn_train(L->net, x, L->y, n, &o, &rep)) != MLS_OK)
                         return rc;
                 L->trained = true;
+                L->net_gen = L->gen;
                 info->train_loss = rep.train_loss;
                 info->val_loss = rep.val_loss;
                 info->epochs = rep.epochs_run;
@@ -1011,6 +1013,14 @@ static mls_rc learner_propose(void *state, const struct mls_dataset *ds, struct 
         return MLS_OK;
 }
 
+static mls_nn *learner_network(void *state, int32_t *generation)
+{
+        struct learner *L = state;
+
+        *generation = L->net_gen;
+        return L->trained ? L->net : NULL;
+}
+
 static mls_rc dnnr_create(const struct mls_card *card, void **state)
 {
         return learner_create(KIND_DNNR, card, state);
@@ -1033,6 +1043,7 @@ const struct mls_method_ops mls_method_dnnr = {
         .create = dnnr_create,
         .destroy = learner_destroy,
         .propose = learner_propose,
+        .network = learner_network,
 };
 
 const struct mls_method_ops mls_method_dnnc = {
@@ -1042,6 +1053,7 @@ const struct mls_method_ops mls_method_dnnc = {
         .create = dnnc_create,
         .destroy = learner_destroy,
         .propose = learner_propose,
+        .network = learner_network,
 };
 
 const struct mls_method_ops mls_method_mls = {
@@ -1051,4 +1063,5 @@ const struct mls_method_ops mls_method_mls = {
         .create = mls_create,
         .destroy = learner_destroy,
         .propose = learner_propose,
+        .network = learner_network,
 };

@@ -38,4 +38,5 @@ const struct mls_method_ops mls_method_random = {
         .create = random_create,
         .destroy = random_destroy,
         .propose = random_propose,
+        .network = NULL,
 };
