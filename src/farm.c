@@ -97,6 +97,12 @@ static bool next_point(struct lead *l, int64_t *id, const double **u)
                                      l->queue_gen, &got, &info);
                 if (rc != MLS_OK)
                         MLS_ABORT("method %s failed to propose points: %s", l->ops->name, mls_rc_str(rc));
+                /* A generation past stop.generations is dropped whole, before any point leaves. */
+                if (l->card->max_generations > 0 && got > 0 && l->queue_gen[0] >= l->card->max_generations) {
+                        l->generation_cut = true;
+                        l->queue_n = l->queue_next = 0;
+                        return false;
+                }
                 if (info.generation >= 0)
                         mls_gens_start(&l->gens, &info);
                 mls_gens_close(&l->gens, &l->ds, mls_now() - l->t0, false);
@@ -104,10 +110,6 @@ static bool next_point(struct lead *l, int64_t *id, const double **u)
                 l->queue_next = 0;
                 if (got == 0)
                         return false;
-        }
-        if (l->card->max_generations > 0 && l->queue_gen[l->queue_next] >= l->card->max_generations) {
-                l->generation_cut = true;
-                return false;
         }
         *id = mls_dataset_propose(&l->ds, l->queue_u + l->queue_next * d, l->queue_origin[l->queue_next],
                                   l->queue_gen[l->queue_next]);

@@ -38,6 +38,16 @@ static int eval_shell3d(const double *x, int d, double *obs)
         return MLS_ST_OK;
 }
 
+/* shell3d, but the "physics code" fails (no spectrum: invalid) where x1 + x2 > 20. */
+static int eval_shell3d_holes(const double *x, int d, double *obs)
+{
+        if (x[0] + x[1] > 20.0) {
+                obs[0] = NAN;
+                return MLS_ST_INVALID;
+        }
+        return eval_shell3d(x, d, obs);
+}
+
 static int eval_f2d(const double *x, int d, double *obs)
 {
         static const double scale[2] = {5.0, 7.0};
@@ -87,6 +97,8 @@ static const char *const obs_lnl[] = {"lnL"};
 
 static const struct mls_builtin models[] = {
         {"shell3d", 3, 3, 1, obs_f, "F = [2 + cos(x1/7) cos(x2/7) cos(x3/7)]^5", eval_shell3d},
+        {"shell3d_holes", 3, 3, 1, obs_f, "shell3d, invalid (a failing physics code) where x1 + x2 > 20",
+         eval_shell3d_holes},
         {"f2d", 2, 2, 1, obs_f, "F = [2 + cos(x1/5) cos(x2/7)]^5", eval_f2d},
         {"shellnd", 0, 1, 1, obs_f, "F = [2 + prod_i cos(x_i/7)]^5, any dimension", eval_shellnd},
         {"gaussian_shells", 0, 1, 1, obs_lnl,
