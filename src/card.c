@@ -751,7 +751,8 @@ static mls_rc parse_root(struct parser *p, const yaml_node_t *root, struct mls_c
         if ((rc = parse_mapping(p, sec[SEC_STOP], "stop", stop_keys, NKEYS(stop_keys), c, where)) != MLS_OK)
                 return rc;
         if (!where[0] && !where[1] && !where[2] && !where[3])
-                return FAIL(p, sec[SEC_STOP], "stop: give at least one of evaluations, good_points, generations, walltime");
+                return FAIL(p, sec[SEC_STOP],
+                            "stop: give at least one of evaluations, good_points, generations, walltime");
         if ((rc = parse_parameters(p, sec[SEC_PARAMETERS], c)) != MLS_OK ||
             (rc = parse_physics(p, sec[SEC_PHYSICS], c)) != MLS_OK ||
             (rc = parse_likelihood(p, sec[SEC_LIKELIHOOD], c)) != MLS_OK)
@@ -760,8 +761,8 @@ static mls_rc parse_root(struct parser *p, const yaml_node_t *root, struct mls_c
             MLS_OK)
                 return rc;
         c->has_model = sec[SEC_MODEL] != NULL;
-        if (sec[SEC_MODEL] &&
-            (rc = parse_mapping(p, sec[SEC_MODEL], "model", model_keys, NKEYS(model_keys), c, where)) != MLS_OK)
+        if (sec[SEC_MODEL] && (rc = parse_mapping(p, sec[SEC_MODEL], "model", model_keys, NKEYS(model_keys),
+                                                  c, where)) != MLS_OK)
                 return rc;
         c->has_search = sec[SEC_SEARCH] != NULL;
         if (sec[SEC_SEARCH]) {

@@ -71,6 +71,10 @@ void mls_usage(void)
                "  -h, --help         print this help and exit\n"
                "  -V, --version      print the version and exit\n"
                "\n"
+               "Methods (run.method):\n");
+        for (int i = 0; i < mls_method_count(); i++)
+                printf("  %-8s %s\n", mls_method_get(i)->name, mls_method_get(i)->summary);
+        printf("\n"
                "Exit status: 0 success, 2 bad command line or run card, 1 any other failure.\n"
                "Run card reference: man mlscan, and share/mlscan/examples/*.yaml.\n");
 }

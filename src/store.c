@@ -56,15 +56,18 @@ struct gen_col {
 };
 #define GEN_COL(f, t)                                                                                        \
         {                                                                                                    \
-                #f, t, offsetof(struct mls_gen_row, f)                                                       \
+#f, t, offsetof(struct mls_gen_row, f)                                                       \
         }
 static const struct gen_col gen_cols[] = {
-        GEN_COL(generation, GT_I32),      GEN_COL(proposed, GT_I64),         GEN_COL(evaluated, GT_I64),
-        GEN_COL(good, GT_I64),            GEN_COL(efficiency, GT_F64),       GEN_COL(total_evaluated, GT_I64),
-        GEN_COL(total_good, GT_I64),      GEN_COL(total_efficiency, GT_F64), GEN_COL(ntrain, GT_I64),
-        GEN_COL(nmodel, GT_I64),          GEN_COL(nrandom, GT_I64),          GEN_COL(nsmote, GT_I64),
-        GEN_COL(npass, GT_I64),           GEN_COL(random_fraction, GT_F64),  GEN_COL(train_loss, GT_F64),
-        GEN_COL(val_loss, GT_F64),        GEN_COL(epochs, GT_I32),           GEN_COL(train_seconds, GT_F64),
+        GEN_COL(generation, GT_I32),      GEN_COL(proposed, GT_I64),
+        GEN_COL(evaluated, GT_I64),       GEN_COL(good, GT_I64),
+        GEN_COL(efficiency, GT_F64),      GEN_COL(total_evaluated, GT_I64),
+        GEN_COL(total_good, GT_I64),      GEN_COL(total_efficiency, GT_F64),
+        GEN_COL(ntrain, GT_I64),          GEN_COL(nmodel, GT_I64),
+        GEN_COL(nrandom, GT_I64),         GEN_COL(nsmote, GT_I64),
+        GEN_COL(npass, GT_I64),           GEN_COL(random_fraction, GT_F64),
+        GEN_COL(train_loss, GT_F64),      GEN_COL(val_loss, GT_F64),
+        GEN_COL(epochs, GT_I32),          GEN_COL(train_seconds, GT_F64),
         GEN_COL(propose_seconds, GT_F64), GEN_COL(elapsed, GT_F64),
 };
 #define NGENCOLS ((int)(sizeof(gen_cols) / sizeof(gen_cols[0])))

@@ -15,8 +15,8 @@
 /* One row of /generations (every field is a column of that name). */
 struct mls_gen_row {
         int32_t generation;
-        int64_t proposed, evaluated, good; /* this generation's points */
-        double efficiency;                 /* good / evaluated of this generation */
+        int64_t proposed, evaluated, good;   /* this generation's points */
+        double efficiency;                   /* good / evaluated of this generation */
         int64_t total_evaluated, total_good; /* the whole run so far (start_from points excluded) */
         double total_efficiency;
         int64_t ntrain, nmodel, nrandom, nsmote, npass;

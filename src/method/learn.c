@@ -33,9 +33,9 @@
 enum kind { KIND_DNNR, KIND_DNNC, KIND_MLS };
 
 /* Adaptive exploration: f = F_MIN + (F_MAX - F_MIN) * (estimated miss rate). */
-#define F_MIN        0.02
-#define F_MAX        0.3
-#define ASSESS_DECAY 0.8 /* weight of older generations' counts, per generation */
+#define F_MIN         0.02
+#define F_MAX         0.3
+#define ASSESS_DECAY  0.8   /* weight of older generations' counts, per generation */
 #define ASSESS_SAMPLE 20000 /* uniform points that calibrate the model's score scale */
 #define ASSESS_SLACK  3.0   /* a good point is found when the model ranks it within 3 x the good volume */
 #define MISS_PRIOR    0.5   /* prior counts: f starts at F_MIN + (F_MAX - F_MIN) / 4 */
@@ -43,7 +43,7 @@ enum kind { KIND_DNNR, KIND_DNNC, KIND_MLS };
 #define PARENT_K      5    /* local candidates: density of parents from the 5th neighbour */
 #define PARENT_MAX    2000 /* at most this many parents per generation */
 #define MLS_POOL      4    /* mls: density scores for at most this many candidates per pick */
-#define LN10         2.302585092994046
+#define LN10          2.302585092994046
 
 /* A set of the points proposed so far, by a 64-bit hash of their coordinates. */
 struct seen {
@@ -56,9 +56,9 @@ struct learner {
         const struct mls_card *card;
         const struct mls_search_card *sc;
         int d, m;
-        mls_nn *net;   /* dnnr, mls: regressor; dnnc: classifier */
-        mls_nn *valid; /* mls: valid vs invalid classifier, when asked for */
-        bool trained;  /* net has been trained at least once */
+        mls_nn *net;     /* dnnr, mls: regressor; dnnc: classifier */
+        mls_nn *valid;   /* mls: valid vs invalid classifier, when asked for */
+        bool trained;    /* net has been trained at least once */
         int32_t net_gen; /* the generation net was trained for */
         bool valid_trained;
         struct mls_nn_train_opts topt, vopt;
@@ -66,9 +66,9 @@ struct learner {
         double *buf_u;
         int8_t *buf_origin;
         int64_t buf_n, buf_next, buf_cap;
-        int64_t first_open;  /* every id below is done */
-        int64_t train_end;   /* the training set is ids [0, train_end) */
-        int64_t assessed;    /* random points below this id were assessed (or trained on) */
+        int64_t first_open;   /* every id below is done */
+        int64_t train_end;    /* the training set is ids [0, train_end) */
+        int64_t assessed;     /* random points below this id were assessed (or trained on) */
         double found, missed; /* decayed counts of good random points predicted good / bad */
         double f;             /* exploration fraction of the next generation */
         struct seen seen;
@@ -110,7 +110,8 @@ static bool seen_add(struct seen *s, const double *u, int d)
                 for (int64_t k = 0; k < s->cap; k++) {
                         if (!s->key[k])
                                 continue;
-                        for (i = (int64_t)(s->key[k] & (uint64_t)(t.cap - 1)); t.key[i]; i = (i + 1) & (t.cap - 1))
+                        for (i = (int64_t)(s->key[k] & (uint64_t)(t.cap - 1)); t.key[i];
+                             i = (i + 1) & (t.cap - 1))
                                 ;
                         t.key[i] = s->key[k];
                         t.n++;
@@ -385,8 +386,10 @@ static mls_rc assess(struct learner *L, const struct mls_dataset *ds, struct mls
                 else
                         L->missed += 1.0;
         }
-        L->f = F_MIN + (F_MAX - F_MIN) * (L->missed + MISS_PRIOR) / (L->found + L->missed + 2.0 * MISS_PRIOR + FOUND_PRIOR);
-        MLS_LOG(MLS_LOG_DEBUG, "assessed %lld good random points against the top %.4f of the space: found %.2f, missed %.2f; random fraction %.3f",
+        L->f = F_MIN + (F_MAX - F_MIN) * (L->missed + MISS_PRIOR) /
+                               (L->found + L->missed + 2.0 * MISS_PRIOR + FOUND_PRIOR);
+        MLS_LOG(MLS_LOG_DEBUG,
+                "assessed %lld good random points against the top %.4f of the space: found %.2f, missed %.2f; random fraction %.3f",
                 (long long)n, q, L->found, L->missed, L->f);
         return MLS_OK;
 }
@@ -860,8 +863,9 @@ static mls_rc model_generation(struct learner *L, const struct mls_dataset *ds, 
                 nrandom = K; /* nothing learnt yet (dnnc without a good point): explore */
         nmodel = K - nrandom;
         if (L->kind == KIND_DNNC && ngood < L->sc->smote_below && nmodel > 0) {
-                if ((rc = smote_points(L, ds, end, rng, (int64_t)llround(L->sc->smote_fraction * (double)nmodel),
-                                       &nsmote)) != MLS_OK)
+                if ((rc = smote_points(L, ds, end, rng,
+                                       (int64_t)llround(L->sc->smote_fraction * (double)nmodel), &nsmote)) !=
+                    MLS_OK)
                         return rc;
                 nmodel -= nsmote;
         }
@@ -883,7 +887,8 @@ static mls_rc model_generation(struct learner *L, const struct mls_dataset *ds, 
                  */
                 if (sure < 2 * nmodel && nlocal > 0) {
                         nlocal = local_candidates(L, ds, end, rng, nu, nlocal);
-                        if (nlocal > 0 && (rc = badness(L, L->cand + nu * L->d, nlocal, L->score + nu)) != MLS_OK)
+                        if (nlocal > 0 &&
+                            (rc = badness(L, L->cand + nu * L->d, nlocal, L->score + nu)) != MLS_OK)
                                 return rc;
                         nc = nu + nlocal;
                 } else {
