@@ -404,6 +404,34 @@ static void grow_y(struct learner *L, int64_t n, int w)
         }
 }
 
+/*
+ * scale_drifted - whether the spread of some target column of @y[n x nout] is more than 4 times
+ * off the network's scaler (fitted on the first generation's points, when all may have looked
+ * alike: in 20 dimensions a random start sees an almost constant NLL). Warm starts keep the
+ * scalers, so a drifted one is refitted by a cold start.
+ */
+static bool scale_drifted(mls_nn *net, const double *y, int64_t n)
+{
+        struct mls_nn_state st;
+
+        mls_nn_state_get(net, &st);
+        if (!st.scaled)
+                return false;
+        for (int k = 0; k < st.arch.nout; k++) {
+                double s = 0.0, s2 = 0.0, sd, r;
+
+                for (int64_t i = 0; i < n; i++) {
+                        s += y[i * st.arch.nout + k];
+                        s2 += y[i * st.arch.nout + k] * y[i * st.arch.nout + k];
+                }
+                sd = sqrt(fmax(s2 / (double)n - (s / (double)n) * (s / (double)n), 0.0));
+                r = sd / (st.y_std[k] > 0 ? st.y_std[k] : 1.0);
+                if (r > 4.0 || r < 0.25)
+                        return true;
+        }
+        return false;
+}
+
 static mls_rc train(struct learner *L, const struct mls_dataset *ds, int64_t end, struct mls_gen_info *info)
 {
         struct mls_nn_train_opts o = L->topt;
@@ -455,6 +483,11 @@ static mls_rc train(struct learner *L, const struct mls_dataset *ds, int64_t end
                         o.pos_weight = 1.0;
                 if (o.pos_weight > 1000.0)
                         o.pos_weight = 1000.0;
+        }
+        if (n >= 2 && L->trained && L->kind != KIND_DNNC && scale_drifted(L->net, L->y, n)) {
+                MLS_LOG(MLS_LOG_DEBUG, "generation %d: the targets' spread moved away from the scalers: cold start",
+                        L->gen);
+                mls_nn_reset(L->net, o.seed);
         }
         if (n >= 2) {
                 if ((rc = mls_nn_train(L->net, x, L->y, n, &o, &rep)) != MLS_OK)
