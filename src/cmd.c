@@ -14,6 +14,7 @@
 #include "mlscan/method.h"
 #include "mlscan/physics.h"
 #include "mlscan/rng.h"
+#include "mlscan/seed.h"
 #include "mlscan/store.h"
 #include "mlscan/util.h"
 
@@ -163,9 +164,40 @@ static mls_rc read_card(MPI_Comm comm, const char *path, struct mls_card *card)
         return mls_agree(comm, rc);
 }
 
+/*
+ * read_seed - rank 0 reads run.start_from (before the output file is created, so a bad seed
+ * file costs nothing); collective: every rank returns the same mls_rc, rank 0 prints the error.
+ */
+static mls_rc read_seed(MPI_Comm comm, const struct mls_card *card, struct mls_seed *seed)
+{
+        const struct mls_builtin *model = mls_builtin_get(card->builtin);
+        char err[1024] = "", msg[1100];
+        int rank;
+        mls_rc rc = MLS_OK;
+
+        MPI_Comm_rank(comm, &rank);
+        if (rank == 0) {
+                rc = mls_seed_read(card->start_from, card, model->nobs, model->obs_names, seed, err,
+                                   sizeof(err));
+                if (rc != MLS_OK) {
+                        snprintf(msg, sizeof(msg), "mlscan: %s", err);
+                        mls_report(comm, msg);
+                } else {
+                        MLS_LOG(MLS_LOG_INFO, "start_from %s: %lld points read", card->start_from,
+                                (long long)seed->n);
+                        if (seed->skipped > 0)
+                                MLS_LOG(MLS_LOG_WARN,
+                                        "start_from %s: %lld points outside the card's parameter ranges skipped",
+                                        card->start_from, (long long)seed->skipped);
+                }
+        }
+        return mls_agree(comm, rc);
+}
+
 static mls_rc cmd_run(MPI_Comm comm, const struct mls_opts *o)
 {
-        struct mls_farm_opts fo = {.inflight = 2};
+        struct mls_seed seed = {0};
+        struct mls_farm_opts fo = {.inflight = 2, .seed = &seed};
         const struct mls_builtin *model;
         struct mls_card card;
         mls_store *store = NULL;
@@ -178,6 +210,10 @@ static mls_rc cmd_run(MPI_Comm comm, const struct mls_opts *o)
                 card.output = mls_strdup(o->output);
         }
         model = mls_builtin_get(card.builtin);
+        if (card.start_from && (rc = read_seed(comm, &card, &seed)) != MLS_OK) {
+                mls_card_fini(&card);
+                return rc;
+        }
         rc = mls_store_create(comm, card.output, o->force, &card, model->nobs, model->obs_names, &store);
         if (rc == MLS_OK)
                 rc = mls_farm_run(comm, &card, store, &fo);
@@ -186,6 +222,7 @@ static mls_rc cmd_run(MPI_Comm comm, const struct mls_opts *o)
                 rc = rc2;
         if (rc == MLS_OK)
                 MLS_LOG_ROOT(MLS_LOG_INFO, "output written to %s", card.output);
+        mls_seed_free(&seed);
         mls_card_fini(&card);
         return rc;
 }

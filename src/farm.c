@@ -22,6 +22,9 @@
 #include "mlscan/method.h"
 #include "mlscan/physics.h"
 #include "mlscan/rows.h"
+#include "mlscan/seed.h"
+#include "mlscan/space.h"
+#include "mlscan/likelihood.h"
 #include "mlscan/util.h"
 
 enum mls_tag { MLS_TAG_POINT = 100, MLS_TAG_RESULT, MLS_TAG_CHECKPOINT };
@@ -93,17 +96,23 @@ static bool next_point(struct lead *l, int64_t *id, const double **u)
 
                 if (l->card->max_evaluations > 0 && l->card->max_evaluations - run_points(l) < want)
                         want = l->card->max_evaluations - run_points(l);
-                rc = l->ops->propose(l->state, &l->ds, &l->rng, want, l->queue_u, l->queue_origin,
-                                     l->queue_gen, &got, &info);
-                if (rc != MLS_OK)
-                        MLS_ABORT("method %s failed to propose points: %s", l->ops->name, mls_rc_str(rc));
+                /* A method may start an empty generation: ask again at once. */
+                do {
+                        rc = l->ops->propose(l->state, &l->ds, &l->rng, want, l->queue_u, l->queue_origin,
+                                             l->queue_gen, &got, &info);
+                        if (rc != MLS_OK)
+                                MLS_ABORT("method %s failed to propose points: %s", l->ops->name,
+                                          mls_rc_str(rc));
+                        if (got == 0 && info.generation >= 0)
+                                mls_gens_start(&l->gens, &info);
+                } while (got == 0 && info.generation >= 0);
                 /* A generation past stop.generations is dropped whole, before any point leaves. */
                 if (l->card->max_generations > 0 && got > 0 && l->queue_gen[0] >= l->card->max_generations) {
                         l->generation_cut = true;
                         l->queue_n = l->queue_next = 0;
                         return false;
                 }
-                if (info.generation >= 0)
+                if (got > 0 && info.generation >= 0)
                         mls_gens_start(&l->gens, &info);
                 mls_gens_close(&l->gens, &l->ds, mls_now() - l->t0, false);
                 l->queue_n = got;
@@ -280,6 +289,41 @@ static const char *stop_reason(const struct lead *l)
         return "the method had no more points to propose";
 }
 
+/*
+ * add_seeds - the start_from points: into the dataset (done, generation -1) and into rank 0's
+ * rows (origin seed, worker -1), with NLL and good from this card's likelihood and target.
+ */
+static void add_seeds(struct lead *l, const struct mls_seed *seed)
+{
+        const struct mls_card *c = l->card;
+        double *x = mls_calloc((size_t)c->nparams, sizeof(double));
+        double *terms = mls_calloc((size_t)(c->nterms > 0 ? c->nterms : 1), sizeof(double));
+
+        for (int64_t i = 0; seed && i < seed->n; i++) {
+                const double *u = seed->u + i * seed->d, *obs = seed->obs + i * seed->m;
+                struct mls_row row = {.generation = -1, .origin = MLS_ORIGIN_SEED, .worker = -1};
+                double nll;
+                bool good = mls_likelihood_eval(c, seed->status[i], obs, terms, &nll);
+
+                mls_space_to_x(c->params, c->nparams, u, x);
+                row.id = mls_dataset_seed(&l->ds, u, seed->status[i], nll, good, obs);
+                row.status = seed->status[i];
+                row.u = u;
+                row.x = x;
+                row.obs = obs;
+                row.terms = terms;
+                row.nll = nll;
+                row.good = good;
+                mls_rows_append(&l->rows, &row);
+        }
+        if (seed && seed->n > 0)
+                MLS_LOG_ROOT(MLS_LOG_INFO,
+                             "start_from: %lld points, %lld good, join the data (not evaluated again)",
+                             (long long)l->ds.n_seed, (long long)l->ds.n_seed_good);
+        free(terms);
+        free(x);
+}
+
 static mls_rc lead(MPI_Comm comm, const struct mls_card *card, mls_store *store,
                    const struct mls_farm_opts *opts)
 {
@@ -312,6 +356,7 @@ static mls_rc lead(MPI_Comm comm, const struct mls_card *card, mls_store *store,
                              "search.points_per_generation %lld is below twice the %d evaluating ranks: "
                              "some ranks will idle in every generation",
                              (long long)card->search.points_per_generation, l.size - 1);
+        add_seeds(&l, opts->seed);
         if ((rc = l.ops->create(card, &l.state)) != MLS_OK)
                 MLS_ABORT("method %s could not start: %s", l.ops->name, mls_rc_str(rc));
         MLS_LOG_ROOT(MLS_LOG_INFO, "run '%s': method %s, %d parameters, %d rank%s (%d evaluating), output %s",

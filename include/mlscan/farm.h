@@ -12,8 +12,10 @@
 #include "mlscan/err.h"
 #include "mlscan/store.h"
 
+struct mls_seed;
 struct mls_farm_opts {
-        int inflight; /* points in flight per worker */
+        int inflight;                /* points in flight per worker */
+        const struct mls_seed *seed; /* rank 0: points of run.start_from (NULL or empty: none) */
 };
 
 /*

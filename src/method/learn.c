@@ -485,8 +485,8 @@ static mls_rc train(struct learner *L, const struct mls_dataset *ds, int64_t end
                         o.pos_weight = 1000.0;
         }
         if (n >= 2 && L->trained && L->kind != KIND_DNNC && scale_drifted(L->net, L->y, n)) {
-                MLS_LOG(MLS_LOG_DEBUG, "generation %d: the targets' spread moved away from the scalers: cold start",
-                        L->gen);
+                MLS_LOG(MLS_LOG_DEBUG,
+                        "generation %d: the targets' spread moved away from the scalers: cold start", L->gen);
                 mls_nn_reset(L->net, o.seed);
         }
         if (n >= 2) {
@@ -782,11 +782,14 @@ static mls_rc mls_pick(struct learner *L, const struct mls_dataset *ds, struct m
         if (npool > cap)
                 npool = cap;
         if (p > 0.0) {
-                double *pool = mls_calloc((size_t)(npool > 0 ? npool : 1) * (size_t)d, sizeof(double));
+                double *pool = mls_calloc((size_t)(npool > 0 ? npool : 1) * (size_t)d, sizeof(double)), *lik;
 
                 for (int64_t i = 0; i < npool; i++)
                         memcpy(pool + i * d, L->cand + L->order[i] * d, (size_t)d * sizeof(double));
                 cheb_nearest(pool, npool, ds->u, ds->n, d, L->dmin);
+                lik = mls_calloc((size_t)(npool > 0 ? npool : 1), sizeof(double));
+                for (int64_t i = 0; i < npool; i++)
+                        lik[i] = exp(best - L->score[L->order[i]]);
                 while (*taken < want) {
                         int64_t arg = -1;
                         double top = -1.0;
@@ -796,7 +799,7 @@ static mls_rc mls_pick(struct learner *L, const struct mls_dataset *ds, struct m
 
                                 if (L->order[i] < 0)
                                         continue;
-                                s = exp(best - L->score[L->order[i]]) * pow(L->dmin[i], p);
+                                s = lik[i] * (p == 2.0 ? L->dmin[i] * L->dmin[i] : pow(L->dmin[i], p));
                                 if (s > top) {
                                         top = s;
                                         arg = i;
@@ -819,6 +822,7 @@ static mls_rc mls_pick(struct learner *L, const struct mls_dataset *ds, struct m
                         }
                         L->order[arg] = -1;
                 }
+                free(lik);
                 free(pool);
                 return MLS_OK;
         }
@@ -1031,8 +1035,8 @@ static mls_rc learner_propose(void *state, const struct mls_dataset *ds, struct 
 
         info->generation = -1;
         *got = 0;
-        /* An empty generation (all of generation 0 supplied by start_from) moves straight on. */
-        for (int tries = 0; L->buf_next == L->buf_n && tries < 2; tries++) {
+        /* An empty generation (all of generation 0 supplied by start_from) is reported with *got 0. */
+        if (L->buf_next == L->buf_n) {
                 int32_t before = L->gen;
 
                 if ((rc = new_generation(L, ds, rng, info)) != MLS_OK)
