@@ -815,7 +815,7 @@ static void set_defaults(struct mls_card *c)
         c->model.threads = 1;
         c->model.warm_start = 1;
         /* The learning methods' search (README and the man page list the same values). */
-        c->search.initial_points = 1000;
+        c->search.initial_points = 500;
         c->search.points_per_generation = 500;
         c->search.growth = 0.1;
         c->search.candidates = 100000;

@@ -326,7 +326,7 @@ START_TEST(search_section)
         ck_assert_ptr_null(c.start_from);
         ck_assert_int_eq(c.max_generations, 0);
         ck_assert_double_eq(c.walltime, 0.0);
-        ck_assert_int_eq(c.search.initial_points, 1000);
+        ck_assert_int_eq(c.search.initial_points, 500);
         ck_assert_int_eq(c.search.points_per_generation, 500);
         ck_assert_double_eq(c.search.growth, 0.1);
         ck_assert_int_eq(c.search.candidates, 100000);
