@@ -736,6 +736,72 @@ static int64_t take_ranked(struct learner *L, const int64_t *order, int64_t n, i
         return got;
 }
 
+/* subset - a uniform random subset of at most @cap of the @n candidates L->order[0 .. n). */
+static int64_t subset(struct learner *L, struct mls_rng *rng, int64_t n, int64_t cap)
+{
+        for (int64_t i = 0; i < n && i < cap; i++) {
+                int64_t j = i + (int64_t)mls_rng_below(rng, (uint64_t)(n - i)), t = L->order[i];
+
+                L->order[i] = L->order[j];
+                L->order[j] = t;
+        }
+        return n < cap ? n : cap;
+}
+
+/*
+ * greedy_spread - pick up to @want of the candidates L->order[0 .. npool) one at a time, each
+ * maximising lik * d_min^p: lik = exp(best - score) (or 1 with @flat), d_min the Chebyshev
+ * distance to every point proposed so far, this generation's picks included.
+ */
+static mls_rc greedy_spread(struct learner *L, const struct mls_dataset *ds, int64_t npool, double best,
+                            bool flat, double p, int64_t want, int64_t *taken)
+{
+        int d = L->d;
+        double *pool = mls_calloc((size_t)(npool > 0 ? npool : 1) * (size_t)d, sizeof(double));
+        double *lik = mls_calloc((size_t)(npool > 0 ? npool : 1), sizeof(double));
+
+        for (int64_t i = 0; i < npool; i++) {
+                memcpy(pool + i * d, L->cand + L->order[i] * d, (size_t)d * sizeof(double));
+                lik[i] = flat ? 1.0 : exp(best - L->score[L->order[i]]);
+        }
+        cheb_nearest(pool, npool, ds->u, ds->n, d, L->dmin);
+        while (*taken < want) {
+                int64_t arg = -1;
+                double top = -1.0;
+
+                for (int64_t i = 0; i < npool; i++) {
+                        double s;
+
+                        if (L->order[i] < 0)
+                                continue;
+                        s = lik[i] * (p == 2.0 ? L->dmin[i] * L->dmin[i] : pow(L->dmin[i], p));
+                        if (s > top) {
+                                top = s;
+                                arg = i;
+                        }
+                }
+                if (arg < 0)
+                        break;
+                if (push_new(L, pool + arg * d, MLS_ORIGIN_MODEL)) {
+                        (*taken)++;
+                        for (int64_t i = 0; i < npool; i++) {
+                                double m = 0.0;
+
+                                for (int j = 0; j < d; j++) {
+                                        double t = fabs(pool[i * d + j] - pool[arg * d + j]);
+
+                                        m = t > m ? t : m;
+                                }
+                                L->dmin[i] = m < L->dmin[i] ? m : L->dmin[i];
+                        }
+                }
+                L->order[arg] = -1;
+        }
+        free(lik);
+        free(pool);
+        return MLS_OK;
+}
+
 /*
  * mls_pick - xBIT's rule with the density penalty applied greedily: among candidates within a
  * factor 10 of the best predicted likelihood (and predicted valid), pick the highest
@@ -748,7 +814,6 @@ static mls_rc mls_pick(struct learner *L, const struct mls_dataset *ds, struct m
         int64_t npool = 0, cap = MLS_POOL * want, next = 0, nsure = 0;
         double best = INFINITY, limit, p = L->sc->density_power, sure_below = confident(L);
         double *vp = NULL;
-        int d = L->d;
         mls_rc rc;
 
         if (L->valid_trained) {
@@ -772,60 +837,9 @@ static mls_rc mls_pick(struct learner *L, const struct mls_dataset *ds, struct m
                 if ((!vp || vp[i] >= 0.5) && L->score[i] < limit)
                         L->order[npool++] = i;
         free(vp);
-        /* A uniform subset of the pool when it is large: every member is within the factor 10. */
-        for (int64_t i = 0; i < npool && i < cap; i++) {
-                int64_t j = i + (int64_t)mls_rng_below(rng, (uint64_t)(npool - i)), t = L->order[i];
-
-                L->order[i] = L->order[j];
-                L->order[j] = t;
-        }
-        if (npool > cap)
-                npool = cap;
-        if (p > 0.0) {
-                double *pool = mls_calloc((size_t)(npool > 0 ? npool : 1) * (size_t)d, sizeof(double)), *lik;
-
-                for (int64_t i = 0; i < npool; i++)
-                        memcpy(pool + i * d, L->cand + L->order[i] * d, (size_t)d * sizeof(double));
-                cheb_nearest(pool, npool, ds->u, ds->n, d, L->dmin);
-                lik = mls_calloc((size_t)(npool > 0 ? npool : 1), sizeof(double));
-                for (int64_t i = 0; i < npool; i++)
-                        lik[i] = exp(best - L->score[L->order[i]]);
-                while (*taken < want) {
-                        int64_t arg = -1;
-                        double top = -1.0;
-
-                        for (int64_t i = 0; i < npool; i++) {
-                                double s;
-
-                                if (L->order[i] < 0)
-                                        continue;
-                                s = lik[i] * (p == 2.0 ? L->dmin[i] * L->dmin[i] : pow(L->dmin[i], p));
-                                if (s > top) {
-                                        top = s;
-                                        arg = i;
-                                }
-                        }
-                        if (arg < 0)
-                                break;
-                        if (push_new(L, pool + arg * d, MLS_ORIGIN_MODEL)) {
-                                (*taken)++;
-                                for (int64_t i = 0; i < npool; i++) {
-                                        double m = 0.0;
-
-                                        for (int j = 0; j < d; j++) {
-                                                double t = fabs(pool[i * d + j] - pool[arg * d + j]);
-
-                                                m = t > m ? t : m;
-                                        }
-                                        L->dmin[i] = m < L->dmin[i] ? m : L->dmin[i];
-                                }
-                        }
-                        L->order[arg] = -1;
-                }
-                free(lik);
-                free(pool);
-                return MLS_OK;
-        }
+        npool = subset(L, rng, npool, cap);
+        if (p > 0.0)
+                return greedy_spread(L, ds, npool, best, false, p, want, taken);
         /* No density penalty: the pool ranked by predicted likelihood. */
         {
                 double *key = mls_calloc((size_t)(npool > 0 ? npool : 1), sizeof(double));
@@ -937,7 +951,23 @@ static mls_rc model_generation(struct learner *L, const struct mls_dataset *ds, 
                         rc = mls_pick(L, ds, rng, nc, nmodel, &taken);
                 if (rc != MLS_OK)
                         return rc;
-                /* dnnr, dnnc, and mls's remainder: the best predicted, in rank order. */
+                /*
+                 * dnnr, dnnc: the confidently good candidates tie; among them, each pick is the one
+                 * farthest from every point proposed so far (the picks included), so the batch
+                 * fills the predicted-good region evenly.
+                 */
+                if (L->kind != KIND_MLS) {
+                        int64_t nt = 0;
+
+                        for (int64_t i = 0; i < nc; i++)
+                                if (L->score[i] <= sat)
+                                        L->order[nt++] = i;
+                        nt = subset(L, rng, nt, MLS_POOL * nmodel);
+                        if (nt > 0 &&
+                            (rc = greedy_spread(L, ds, nt, 0.0, true, 2.0, nmodel, &taken)) != MLS_OK)
+                                return rc;
+                }
+                /* the rest (and mls's remainder): the best predicted, in rank order */
                 if (taken < nmodel) {
                         for (int64_t i = 0; i < nc; i++)
                                 L->dmin[i] = L->kind == KIND_MLS || L->score[i] > sat ? L->score[i] : sat;
