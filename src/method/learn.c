@@ -1,7 +1,9 @@
 /*
  * learn.c - the learning methods, one generation loop for all three:
- *   dnnr  a regressor of the (capped) NLL; candidates ranked by predicted NLL
- *   dnnc  a classifier of P(good), class-balanced; SMOTE points while good points are few
+ *   dnnr  a regressor of asinh(NLL / s); candidates ranked by predicted NLL, the confidently
+ *         good ones taken farthest-first
+ *   dnnc  a classifier of P(good), class-balanced; ranked likewise; SMOTE points while good
+ *         points are few
  *   mls   a regressor of the NLL or of each observable; score = L_pred * d_min^power, picked
  *         greedily so that each pick pushes the next ones away; optional validity classifier
  * Generation 0 is random (search.initial_points, fewer when start_from supplied points).
@@ -9,9 +11,10 @@
  * search.overlap, so that rank 0 trains while generation g - 1 is still evaluated), waiting
  * until those are all back: the training set is a function of the seed alone, so the scan is
  * reproducible whatever the timing of the workers. Then it scores search.candidates points
- * (uniform, and around good points), takes the model's picks, and adds uniform random points:
- * a fixed fraction, or (random_fraction: auto) a fraction that follows the model's measured
- * blindness: the share of good random points the model had predicted bad.
+ * (uniform, and around good points when the uniform ones are too few; generations grow with
+ * the data, search.growth), takes the model's picks, and adds uniform random points: a fixed
+ * fraction, or (random_fraction: auto) a fraction that follows the model's measured
+ * blindness: the share of good random points the model had ranked low (assess()).
  * Failed and invalid points stay in the training data: NLL capped at M (the worst) for the
  * regressors, bad for the classifiers. No point is proposed twice.
  */
@@ -688,11 +691,10 @@ static int64_t local_candidates(struct learner *L, const struct mls_dataset *ds,
 
 /*
  * The score at which dnnr and dnnc stop ranking: a candidate predicted at least this good
- * (NLL below half the selection threshold; P(good) above 0.9) is "confidently good", and
- * confidently good candidates tie. Candidates are drawn independently, so their index order is
- * a random order: ties go to the uniform candidates first, at random, and the batch spreads
- * over the whole predicted-good region instead of piling onto wherever the model's errors
- * happen to be lowest.
+ * (NLL below 3/4 of the selection threshold; P(good) above 0.9) is "confidently good", and
+ * confidently good candidates tie; the tie is broken by distance to the points proposed so far
+ * (greedy_spread), so the batch spreads over the whole predicted-good region instead of piling
+ * onto wherever the model's errors happen to be lowest. mls uses it to sharpen its pool.
  */
 static double confident(const struct learner *L)
 {
