@@ -826,9 +826,9 @@ static void set_defaults(struct mls_card *c)
         c->search.smote_k = 5;
         c->search.smote_below = 500;
         c->search.smote_fraction = 0.5;
-        c->search.learn = MLS_LEARN_LIKELIHOOD;
+        c->search.learn = MLS_LEARN_OBSERVABLES;
         c->search.density_power = 2.0;
-        c->search.validity_classifier = 0;
+        c->search.validity_classifier = 1;
 }
 
 static void finish_defaults(struct mls_card *c)

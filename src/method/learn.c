@@ -5,7 +5,7 @@
  *   dnnc  a classifier of P(good), class-balanced; ranked likewise; SMOTE points while good
  *         points are few
  *   mls   a regressor of the NLL or of each observable; score = L_pred * d_min^power, picked
- *         greedily so that each pick pushes the next ones away; optional validity classifier
+ *         greedily so that each pick pushes the next ones away; a validity classifier
  * Generation 0 is random (search.initial_points, fewer when start_from supplied points).
  * Generation g >= 1 trains on every point of generations <= g - 1 (<= g - 2 with
  * search.overlap, so that rank 0 trains while generation g - 1 is still evaluated), waiting
@@ -1132,7 +1132,7 @@ const struct mls_method_ops mls_method_dnnc = {
 
 const struct mls_method_ops mls_method_mls = {
         .name = "mls",
-        .summary = "xBIT's MLS: predicted likelihood times a density penalty, optional validity classifier",
+        .summary = "xBIT's MLS: predicted likelihood times a density penalty, with a validity classifier",
         .learns = true,
         .create = mls_create,
         .destroy = learner_destroy,

@@ -339,9 +339,9 @@ START_TEST(search_section)
         ck_assert_int_eq(c.search.smote_k, 5);
         ck_assert_int_eq(c.search.smote_below, 500);
         ck_assert_double_eq(c.search.smote_fraction, 0.5);
-        ck_assert_int_eq(c.search.learn, MLS_LEARN_LIKELIHOOD);
+        ck_assert_int_eq(c.search.learn, MLS_LEARN_OBSERVABLES);
         ck_assert_double_eq(c.search.density_power, 2.0);
-        ck_assert_int_eq(c.search.validity_classifier, 0);
+        ck_assert_int_eq(c.search.validity_classifier, 1);
         fini_zeroes(&c, "defaults.yaml");
 
         parse_good("search.yaml", &c);
@@ -363,9 +363,9 @@ START_TEST(search_section)
         ck_assert_int_eq(c.search.smote_k, 3);
         ck_assert_int_eq(c.search.smote_below, 50);
         ck_assert_double_eq(c.search.smote_fraction, 0.4);
-        ck_assert_int_eq(c.search.learn, MLS_LEARN_OBSERVABLES);
+        ck_assert_int_eq(c.search.learn, MLS_LEARN_LIKELIHOOD);
         ck_assert_double_eq(c.search.density_power, 0.0);
-        ck_assert_int_eq(c.search.validity_classifier, 1);
+        ck_assert_int_eq(c.search.validity_classifier, 0);
         fini_zeroes(&c, "search.yaml");
 }
 END_TEST
