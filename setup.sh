@@ -1,6 +1,6 @@
 #!/bin/sh
 # setup.sh - install what mlscan needs (Debian 12 packages), build it, run an example scan.
-#   ./setup.sh              everything: packages, build, a 4-rank example scan of shell3d
+#   ./setup.sh              everything: packages, build, a 4-rank example scan of shell3d (method mls)
 #   ./setup.sh --no-example packages and build only
 # Needs root or sudo for apt-get, and only when a package is missing.
 set -eu
@@ -42,8 +42,8 @@ fi
 export OMPI_MCA_mpi_yield_when_idle=1 OMPI_MCA_rmaps_base_oversubscribe=1
 mkdir -p example-output
 out=example-output/shell3d.h5
-echo "+ mpiexec -n 4 ./mlscan share/examples/shell3d.yaml --output $out --force"
-mpiexec -n 4 ./mlscan share/examples/shell3d.yaml --output "$out" --force
+echo "+ mpiexec -n 4 ./mlscan share/examples/shell3d_mls.yaml --output $out --force"
+mpiexec -n 4 ./mlscan share/examples/shell3d_mls.yaml --output "$out" --force
 echo
 echo "setup: the example scan wrote $(pwd)/$out"
 echo "setup: look inside with:  h5ls -r $out   or   h5dump -a /points/rows $out"

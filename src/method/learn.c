@@ -45,6 +45,7 @@ enum kind { KIND_DNNR, KIND_DNNC, KIND_MLS };
 #define FOUND_PRIOR   1.0
 #define PARENT_K      5    /* local candidates: density of parents from the 5th neighbour */
 #define PARENT_MAX    2000 /* at most this many parents per generation */
+#define SPREAD_REF    50000 /* density penalty: at most about this many reference points */
 #define MLS_POOL      4    /* mls: density scores for at most this many candidates per pick */
 #define LN10          2.302585092994046
 
@@ -766,7 +767,23 @@ static mls_rc greedy_spread(struct learner *L, const struct mls_dataset *ds, int
                 memcpy(pool + i * d, L->cand + L->order[i] * d, (size_t)d * sizeof(double));
                 lik[i] = flat ? 1.0 : exp(best - L->score[L->order[i]]);
         }
-        cheb_nearest(pool, npool, ds->u, ds->n, d, L->dmin);
+        if (ds->n <= SPREAD_REF) {
+                cheb_nearest(pool, npool, ds->u, ds->n, d, L->dmin);
+        } else {
+                /*
+                 * Past SPREAD_REF points, the distance to an evenly strided subset of them (and to
+                 * every point still in flight): the density penalty stays O(SPREAD_REF) per
+                 * candidate while the scan grows to millions of points.
+                 */
+                int64_t stride = (ds->n + SPREAD_REF - 1) / SPREAD_REF, nref = 0;
+                double *ref = mls_calloc((size_t)(2 * SPREAD_REF + 1) * (size_t)d, sizeof(double));
+
+                for (int64_t id = 0; id < ds->n; id++)
+                        if ((id % stride == 0 || (!ds->done[id] && nref < 2 * SPREAD_REF)) && nref <= 2 * SPREAD_REF)
+                                memcpy(ref + (nref++) * d, ds->u + id * d, (size_t)d * sizeof(double));
+                cheb_nearest(pool, npool, ref, nref, d, L->dmin);
+                free(ref);
+        }
         while (*taken < want) {
                 int64_t arg = -1;
                 double top = -1.0;
