@@ -45,8 +45,10 @@ enum kind { KIND_DNNR, KIND_DNNC, KIND_MLS };
 #define FOUND_PRIOR   1.0
 #define PARENT_K      5    /* local candidates: density of parents from the 5th neighbour */
 #define PARENT_MAX    2000 /* at most this many parents per generation */
+#define DNNC_MIN_GOOD 20   /* dnnc: below this many good points, learn the best DNNC_TOP instead */
+#define DNNC_TOP      0.05
 #define SPREAD_REF    50000 /* density penalty: at most about this many reference points */
-#define MLS_POOL      4    /* mls: density scores for at most this many candidates per pick */
+#define MLS_POOL      4     /* mls: density scores for at most this many candidates per pick */
 #define LN10          2.302585092994046
 
 /* A set of the points proposed so far, by a 64-bit hash of their coordinates. */
@@ -478,6 +480,26 @@ static mls_rc train(struct learner *L, const struct mls_dataset *ds, int64_t end
                         ngood += ds->good[id];
                 }
         }
+        if (L->kind == KIND_DNNC && ngood < DNNC_MIN_GOOD && n > 0) {
+                /*
+                 * Too few good points to learn a class from (none at all in many dimensions): the
+                 * classifier learns "among the best DNNC_TOP of the points so far" instead, and its
+                 * picks climb towards the good region until enough real good points exist.
+                 */
+                double *key = mls_calloc((size_t)n, sizeof(double)), cut;
+
+                for (int64_t id = 0; id < n; id++)
+                        key[id] = mls_nll_cap(ds->status[id] == MLS_ST_OK ? ds->nll[id] : NAN);
+                qsort(key, (size_t)n, sizeof(double), cmp_double);
+                cut = key[(int64_t)(DNNC_TOP * (double)(n - 1))];
+                free(key);
+                ngood = 0;
+                for (int64_t id = 0; id < n; id++) {
+                        L->y[id] = ds->good[id] ||
+                                   (ds->status[id] == MLS_ST_OK && mls_nll_cap(ds->nll[id]) <= cut);
+                        ngood += L->y[id] != 0.0;
+                }
+        }
         if (L->kind == KIND_DNNC) {
                 /* Balanced classes by weight: every point counts, no synthetic labels. */
                 if (ngood == 0)
@@ -779,7 +801,8 @@ static mls_rc greedy_spread(struct learner *L, const struct mls_dataset *ds, int
                 double *ref = mls_calloc((size_t)(2 * SPREAD_REF + 1) * (size_t)d, sizeof(double));
 
                 for (int64_t id = 0; id < ds->n; id++)
-                        if ((id % stride == 0 || (!ds->done[id] && nref < 2 * SPREAD_REF)) && nref <= 2 * SPREAD_REF)
+                        if ((id % stride == 0 || (!ds->done[id] && nref < 2 * SPREAD_REF)) &&
+                            nref <= 2 * SPREAD_REF)
                                 memcpy(ref + (nref++) * d, ds->u + id * d, (size_t)d * sizeof(double));
                 cheb_nearest(pool, npool, ref, nref, d, L->dmin);
                 free(ref);
@@ -850,8 +873,16 @@ static mls_rc mls_pick(struct learner *L, const struct mls_dataset *ds, struct m
         limit = best + LN10;
         for (int64_t i = 0; i < nc; i++)
                 nsure += (!vp || vp[i] >= 0.5) && L->score[i] < sure_below;
-        if (nsure >= 2 * want && sure_below < limit)
+        /*
+         * While no candidate is predicted confidently good (a good region not found yet, typical
+         * in many dimensions), the density penalty would scatter the picks over a flat landscape
+         * (xBIT's weakness there): the picks are then the best predicted, which climb towards
+         * the good region. Once some are, the penalty spreads the picks among them.
+         */
+        if (nsure > 0 && sure_below < limit)
                 limit = sure_below;
+        else
+                p = 0.0;
         for (int64_t i = 0; i < nc; i++)
                 if ((!vp || vp[i] >= 0.5) && L->score[i] < limit)
                         L->order[npool++] = i;
