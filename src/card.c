@@ -751,9 +751,10 @@ static mls_rc parse_root(struct parser *p, const yaml_node_t *root, struct mls_c
         if ((rc = parse_mapping(p, sec[SEC_STOP], "stop", stop_keys, NKEYS(stop_keys), c, where)) != MLS_OK)
                 return rc;
         if (where[2] && !where[0] && !where[1] && !where[3] && !mls_method_get(c->method)->learns)
-                return FAIL(p, where[2],
-                            "stop.generations: method %s works in no generations; give evaluations, good_points or walltime",
-                            mls_method_get(c->method)->name);
+                return FAIL(
+                        p, where[2],
+                        "stop.generations: method %s works in no generations; give evaluations, good_points or walltime",
+                        mls_method_get(c->method)->name);
         if (!where[0] && !where[1] && !where[2] && !where[3])
                 return FAIL(p, sec[SEC_STOP],
                             "stop: give at least one of evaluations, good_points, generations, walltime");
