@@ -426,8 +426,13 @@ out:
 
 /* ------------------------------------------------------------------ appending rows */
 
-static mls_rc write_column(mls_store *s, enum col c, hid_t memtype, int width, const void *buf,
-                           int64_t offset, int64_t n, int64_t total)
+/*
+ * write_rows - extend dataset @dset (named @what in messages) to @total rows of @width values
+ * (0: a 1-D column) and write this rank's @n rows @buf at @offset; collective: a rank with no
+ * rows takes part with an empty selection.
+ */
+static mls_rc write_rows(mls_store *s, hid_t dset, const char *what, hid_t memtype, int width,
+                         const void *buf, int64_t offset, int64_t n, int64_t total)
 {
         hsize_t size[2] = {(hsize_t)total, (hsize_t)width};
         hsize_t start[2] = {(hsize_t)offset, 0}, count[2] = {(hsize_t)n, (hsize_t)width};
@@ -437,28 +442,37 @@ static mls_rc write_column(mls_store *s, enum col c, hid_t memtype, int width, c
         static const double dummy[1] = {0.0};
         mls_rc rc = MLS_OK;
 
-        if (H5Dset_extent(s->dset[c], size) < 0 || (fsp = H5Dget_space(s->dset[c])) < 0) {
-                rc = MLS_H5_FAIL("extending /points/%s to %lld rows", col_names[c], (long long)total);
+        if (H5Dset_extent(dset, size) < 0 || (fsp = H5Dget_space(dset)) < 0) {
+                rc = MLS_H5_FAIL("extending %s to %lld rows", what, (long long)total);
                 goto out;
         }
         if (n > 0) {
                 msp = H5Screate_simple(rank, count, NULL);
                 if (H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL) < 0)
-                        rc = MLS_H5_FAIL("selecting rows of /points/%s", col_names[c]);
+                        rc = MLS_H5_FAIL("selecting rows of %s", what);
         } else {
                 msp = H5Screate_simple(rank, one, NULL);
                 H5Sselect_none(msp);
                 H5Sselect_none(fsp);
                 buf = dummy;
         }
-        if (rc == MLS_OK && H5Dwrite(s->dset[c], memtype, msp, fsp, s->dxpl, buf) < 0)
-                rc = MLS_H5_FAIL("writing %lld rows to /points/%s", (long long)n, col_names[c]);
+        if (rc == MLS_OK && H5Dwrite(dset, memtype, msp, fsp, s->dxpl, buf) < 0)
+                rc = MLS_H5_FAIL("writing %lld rows to %s", (long long)n, what);
 out:
         if (fsp >= 0)
                 H5Sclose(fsp);
         if (msp >= 0)
                 H5Sclose(msp);
         return rc;
+}
+
+static mls_rc write_column(mls_store *s, enum col c, hid_t memtype, int width, const void *buf,
+                           int64_t offset, int64_t n, int64_t total)
+{
+        char what[64];
+
+        snprintf(what, sizeof(what), "/points/%s", col_names[c]);
+        return write_rows(s, s->dset[c], what, memtype, width, buf, offset, n, total);
 }
 
 mls_rc mls_store_append(mls_store *s, const struct mls_rows *r, int64_t *total)
@@ -513,36 +527,14 @@ mls_rc mls_store_append(mls_store *s, const struct mls_rows *r, int64_t *total)
 
 /* ------------------------------------------------------------------ generations */
 
+/* write_gen_column - /generations column @c: rank 0 writes its @n rows, the others none. */
 static mls_rc write_gen_column(mls_store *s, int c, const void *buf, int64_t n, int64_t total)
 {
-        hsize_t size[1] = {(hsize_t)total}, start[1] = {(hsize_t)s->gen_rows}, count[1] = {(hsize_t)n};
-        hsize_t one[1] = {1};
-        hid_t fsp = H5I_INVALID_HID, msp = H5I_INVALID_HID;
-        static const double dummy[1] = {0.0};
-        mls_rc rc = MLS_OK;
+        char what[64];
 
-        if (H5Dset_extent(s->gen_dset[c], size) < 0 || (fsp = H5Dget_space(s->gen_dset[c])) < 0) {
-                rc = MLS_H5_FAIL("extending /generations/%s", gen_cols[c].name);
-                goto out;
-        }
-        if (s->rank == 0 && n > 0) {
-                msp = H5Screate_simple(1, count, NULL);
-                if (H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL) < 0)
-                        rc = MLS_H5_FAIL("selecting rows of /generations/%s", gen_cols[c].name);
-        } else {
-                msp = H5Screate_simple(1, one, NULL);
-                H5Sselect_none(msp);
-                H5Sselect_none(fsp);
-                buf = dummy;
-        }
-        if (rc == MLS_OK && H5Dwrite(s->gen_dset[c], gen_type(gen_cols[c].type), msp, fsp, s->dxpl, buf) < 0)
-                rc = MLS_H5_FAIL("writing /generations/%s", gen_cols[c].name);
-out:
-        if (fsp >= 0)
-                H5Sclose(fsp);
-        if (msp >= 0)
-                H5Sclose(msp);
-        return rc;
+        snprintf(what, sizeof(what), "/generations/%s", gen_cols[c].name);
+        return write_rows(s, s->gen_dset[c], what, gen_type(gen_cols[c].type), 0, buf, s->gen_rows,
+                          s->rank == 0 ? n : 0, total);
 }
 
 mls_rc mls_store_append_generations(mls_store *s, const struct mls_gen_row *rows, int64_t n)
