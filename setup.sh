@@ -9,7 +9,7 @@ example=yes
 [ "${1:-}" = "--no-example" ] && example=no
 
 packages="gcc make autoconf automake libtool autoconf-archive pkg-config \
-libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools libdnnl-dev libyaml-dev check \
+libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools libdnnl-dev libyaml-dev libmatheval-dev check \
 python3-h5py python3-numpy python3-yaml"
 missing=
 for p in $packages; do

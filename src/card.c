@@ -15,11 +15,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "mlscan/card.h"
+#include "mlscan/expr.h"
 #include "mlscan/method.h"
 #include "mlscan/physics.h"
+#include "mlscan/template.h"
 #include "mlscan/util.h"
 
 enum key_type {
@@ -37,6 +42,7 @@ enum key_type {
         KEY_BOOL,    /* int: 0 or 1, from true/false */
         KEY_AUTO,    /* double in [min, max], or "auto" -> -1 */
         KEY_LEARN,   /* int: enum mls_learn_target */
+        KEY_NODE,    /* any node, parsed by the section's own code (where[]) */
 };
 
 struct key {
@@ -185,11 +191,6 @@ static void list_names(char *buf, size_t len, int count, const char *(*name)(int
 static const char *key_name(const void *keys, int i)
 {
         return ((const struct key *)keys)[i].name;
-}
-
-static const char *string_at(const void *strings, int i)
-{
-        return ((const char *const *)strings)[i];
 }
 
 static const char *method_name(int i)
@@ -370,6 +371,7 @@ static mls_rc parse_value(struct parser *p, const yaml_node_t *n, const char *wh
                         *(double *)field = v;
                 return rc;
         case KEY_LEARN: return parse_enum(p, n, what, 2, learn_name, "learning target", (int *)field);
+        case KEY_NODE: return MLS_OK;
         }
         return MLS_ERR_INTERNAL;
 }
@@ -440,8 +442,31 @@ static const struct key stop_keys[] = {
         CARD_KEY("walltime", KEY_REAL, walltime, 1.0, 1.0e9, false),
 };
 
+enum {
+        PK_BUILTIN,
+        PK_PROGRAMS,
+        PK_TEMPLATES,
+        PK_FILES,
+        PK_SCRATCH,
+        PK_KEEP_SCRATCH,
+        PK_KILL_GRACE,
+        PK_SLHA,
+        PK_OBSERVABLES,
+        PK_VALID,
+        PK_KEEP,
+};
 static const struct key physics_keys[] = {
-        CARD_KEY("builtin", KEY_BUILTIN, builtin, 0, 0, true),
+        [PK_BUILTIN] = CARD_KEY("builtin", KEY_BUILTIN, builtin, 0, 0, false),
+        [PK_PROGRAMS] = CARD_KEY("programs", KEY_NODE, builtin, 0, 0, false),
+        [PK_TEMPLATES] = CARD_KEY("templates", KEY_NODE, builtin, 0, 0, false),
+        [PK_FILES] = CARD_KEY("files", KEY_NODE, builtin, 0, 0, false),
+        [PK_SCRATCH] = CARD_KEY("scratch", KEY_STRING, phys.scratch, 0, 0, false),
+        [PK_KEEP_SCRATCH] = CARD_KEY("keep_scratch", KEY_BOOL, phys.keep_scratch, 0, 0, false),
+        [PK_KILL_GRACE] = CARD_KEY("kill_grace", KEY_REAL, phys.kill_grace, 0.0, 3600.0, false),
+        [PK_SLHA] = CARD_KEY("slha", KEY_STRING, phys.slha, 0, 0, false),
+        [PK_OBSERVABLES] = CARD_KEY("observables", KEY_NODE, builtin, 0, 0, false),
+        [PK_VALID] = CARD_KEY("valid", KEY_NODE, builtin, 0, 0, false),
+        [PK_KEEP] = CARD_KEY("keep", KEY_NODE, builtin, 0, 0, false),
 };
 
 static const struct key model_keys[] = {
@@ -594,21 +619,897 @@ static mls_rc parse_parameters(struct parser *p, const yaml_node_t *n, struct ml
         return MLS_OK;
 }
 
+/* ------------------------------------------------------------------ physics: external programs */
+
+static const char *obs_name_at(const void *obs, int i)
+{
+        return ((const struct mls_obs *)obs)[i].name;
+}
+
+static int item_count(const yaml_node_t *n)
+{
+        return (int)(n->data.sequence.items.top - n->data.sequence.items.start);
+}
+
+static yaml_node_t *item_at(struct parser *p, const yaml_node_t *n, int i)
+{
+        return node_at(p, n->data.sequence.items.start[i]);
+}
+
+static mls_rc parse_nonempty_string(struct parser *p, const yaml_node_t *n, const char *what,
+                                    const char **out)
+{
+        if (n->type != YAML_SCALAR_NODE || is_null(n) || n->data.scalar.length == 0)
+                return FAIL(p, n, "%s: expected a non-empty string, got %s", what,
+                            n->type == YAML_SCALAR_NODE && !is_null(n) ? "an empty one" : node_kind(n));
+        if (strlen(scalar(n)) != n->data.scalar.length)
+                return FAIL(p, n, "%s: the string holds a NUL byte", what);
+        *out = scalar(n);
+        return MLS_OK;
+}
+
+/* A file name inside the scratch directory: relative, no "..", no empty parts. */
+static mls_rc check_scratch_name(struct parser *p, const yaml_node_t *n, const char *what, const char *s,
+                                 bool plain)
+{
+        if (s[0] == '/')
+                return FAIL(p, n,
+                            "%s: '%s' must be a file name in the scratch directory, not an absolute path",
+                            what, s);
+        if (plain && strchr(s, '/'))
+                return FAIL(p, n, "%s: '%s' must be a plain file name (no '/')", what, s);
+        for (const char *c = s; *c; c++)
+                if (c[0] == '.' && c[1] == '.' && (c == s || c[-1] == '/') && (c[2] == '/' || !c[2]))
+                        return FAIL(p, n, "%s: '%s' must stay inside the scratch directory (no '..')", what,
+                                    s);
+        return MLS_OK;
+}
+
+/*
+ * expand_path - @raw with $NAME and ${NAME} replaced from the environment, made absolute
+ * relative to the run card's directory when it holds a '/' (or @always_relative).
+ * Owned by caller; NULL after FAIL.
+ */
+static mls_rc expand_path(struct parser *p, const yaml_node_t *n, const char *what, const char *raw,
+                          bool always_relative, char **out)
+{
+        size_t cap = strlen(raw) + 256, len = 0;
+        char *buf = mls_calloc(cap, 1), *res;
+
+        *out = NULL;
+        for (const char *c = raw; *c;) {
+                const char *val = NULL;
+                char name[128];
+                size_t nl = 0, vl;
+
+                if (c[0] == '$' && (c[1] == '{' || isalpha((unsigned char)c[1]) || c[1] == '_')) {
+                        const char *b = c + 1 + (c[1] == '{');
+
+                        while ((isalnum((unsigned char)b[nl]) || b[nl] == '_') && nl + 1 < sizeof(name))
+                                nl++;
+                        memcpy(name, b, nl);
+                        name[nl] = '\0';
+                        if (c[1] == '{' && b[nl] != '}') {
+                                free(buf);
+                                return FAIL(p, n, "%s: unclosed '${' in '%s'", what, raw);
+                        }
+                        if (!(val = getenv(name))) {
+                                free(buf);
+                                return FAIL(p, n, "%s: environment variable '%s' is not set (in '%s')", what,
+                                            name, raw);
+                        }
+                        c = b + nl + (c[1] == '{');
+                        vl = strlen(val);
+                        if (len + vl + 1 > cap) {
+                                cap = 2 * (len + vl + 1);
+                                buf = mls_realloc(buf, cap, 1);
+                        }
+                        memcpy(buf + len, val, vl);
+                        len += vl;
+                } else {
+                        if (len + 2 > cap) {
+                                cap *= 2;
+                                buf = mls_realloc(buf, cap, 1);
+                        }
+                        buf[len++] = *c++;
+                }
+        }
+        buf[len] = '\0';
+        if (buf[0] != '/' && (always_relative || strchr(buf, '/'))) {
+                /* Programs run in the scratch directory: the path must be absolute. */
+                const char *slash = strrchr(p->path, '/');
+                size_t dl = slash ? (size_t)(slash - p->path) : 0;
+                char cwd[4096] = "";
+
+                if ((!slash || p->path[0] != '/') && !getcwd(cwd, sizeof(cwd))) {
+                        free(buf);
+                        return FAIL(p, n, "%s: cannot resolve '%s': the working directory is unknown", what,
+                                    raw);
+                }
+                res = mls_calloc(strlen(cwd) + dl + len + 3, 1);
+                strcpy(res, cwd);
+                if (slash) {
+                        if (cwd[0])
+                                strcat(res, "/");
+                        strncat(res, p->path, dl);
+                }
+                strcat(res, "/");
+                strcat(res, buf);
+                free(buf);
+                buf = res;
+        }
+        *out = buf;
+        return MLS_OK;
+}
+
+/* find_program - @name resolved: a path (relative to the card) or a command on PATH. */
+static mls_rc find_program(struct parser *p, const yaml_node_t *n, const char *what, char **path)
+{
+        struct stat st;
+        const char *env;
+        char *raw = *path;
+
+        errno = 0;
+        if (strchr(raw, '/')) {
+                if (stat(raw, &st) != 0 || !S_ISREG(st.st_mode) || access(raw, X_OK) != 0)
+                        return FAIL(p, n, "%s: '%s' is not an executable file%s%s", what, raw,
+                                    errno ? ": " : "", errno ? strerror(errno) : "");
+                return MLS_OK;
+        }
+        env = getenv("PATH");
+        for (const char *d = env ? env : "/usr/bin:/bin"; *d;) {
+                const char *e = strchr(d, ':');
+                size_t dl = e ? (size_t)(e - d) : strlen(d);
+                char *cand = mls_calloc(dl + strlen(raw) + 3, 1);
+
+                if (dl == 0)
+                        strcpy(cand, ".");
+                else
+                        memcpy(cand, d, dl);
+                strcat(cand, "/");
+                strcat(cand, raw);
+                if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0) {
+                        free(*path);
+                        *path = cand;
+                        return MLS_OK;
+                }
+                free(cand);
+                d += dl + (e != NULL);
+        }
+        return FAIL(p, n,
+                    "%s: program '%s' not found on PATH (give a path, relative to the run card or absolute)",
+                    what, raw);
+}
+
+static const char *param_name_at(const void *params, int i)
+{
+        return ((const struct mls_param *)params)[i].name;
+}
+
+/* Placeholders in an argument are checked as a one-line template. */
+static mls_rc check_placeholders(struct parser *p, const yaml_node_t *n, const char *what, const char *s,
+                                 const struct mls_card *c)
+{
+        const char **names = mls_calloc((size_t)c->nparams, sizeof(char *));
+        char err[512];
+        mls_tmpl *t;
+
+        for (int i = 0; i < c->nparams; i++)
+                names[i] = c->params[i].name;
+        t = mls_tmpl_text(s, strlen(s), names, c->nparams, what, err, sizeof(err));
+        free(names);
+        if (!t)
+                return FAIL(p, n, "%s", err);
+        mls_tmpl_destroy(&t);
+        return MLS_OK;
+}
+
+static mls_rc parse_program(struct parser *p, const yaml_node_t *n, int i, struct mls_card *c)
+{
+        struct mls_program *pg = &c->phys.programs[i];
+        char sect[64], what[96];
+        const yaml_node_t *run = NULL, *env = NULL, *name = NULL, *timeout = NULL, *output = NULL;
+        const char *s;
+        mls_rc rc;
+
+        snprintf(sect, sizeof(sect), "physics.programs[%d]", i);
+        pg->timeout = 3600.0;
+        if (n->type != YAML_MAPPING_NODE)
+                return FAIL(
+                        p, n,
+                        "%s: expected a mapping such as {name: spheno, run: [SPheno, LesHouches.in]}, got %s",
+                        sect, node_kind(n));
+        for (yaml_node_pair_t *pair = n->data.mapping.pairs.start; pair < n->data.mapping.pairs.top; pair++) {
+                yaml_node_t *kn = node_at(p, pair->key), *vn = node_at(p, pair->value);
+                const yaml_node_t **slot = NULL;
+
+                if (kn->type == YAML_SCALAR_NODE) {
+                        if (!strcmp(scalar(kn), "run"))
+                                slot = &run;
+                        else if (!strcmp(scalar(kn), "env"))
+                                slot = &env;
+                        else if (!strcmp(scalar(kn), "name"))
+                                slot = &name;
+                        else if (!strcmp(scalar(kn), "timeout"))
+                                slot = &timeout;
+                        else if (!strcmp(scalar(kn), "output"))
+                                slot = &output;
+                }
+                if (!slot)
+                        return FAIL(p, kn,
+                                    "%s: unknown key '%s' (expected one of: name, run, env, timeout, output)",
+                                    sect, kn->type == YAML_SCALAR_NODE ? scalar(kn) : node_kind(kn));
+                if (*slot)
+                        return FAIL(p, kn, "%s: duplicate key '%s'", sect, scalar(kn));
+                *slot = vn;
+        }
+        if (!run)
+                return FAIL(p, n, "%s: missing required key 'run' (the program and its arguments)", sect);
+        snprintf(what, sizeof(what), "%s.run", sect);
+        if (run->type == YAML_SCALAR_NODE && !is_null(run))
+                return FAIL(
+                        p, run,
+                        "%s: expected a list [program, arg, ...] (no shell: each argument is one item), got '%s'",
+                        what, scalar(run));
+        if (run->type != YAML_SEQUENCE_NODE || item_count(run) == 0)
+                return FAIL(p, run, "%s: expected a list [program, arg, ...], got %s", what,
+                            run->type == YAML_SEQUENCE_NODE ? "an empty list" : node_kind(run));
+        pg->argv = mls_calloc((size_t)item_count(run) + 1, sizeof(char *));
+        for (int a = 0; a < item_count(run); a++) {
+                yaml_node_t *an = item_at(p, run, a);
+
+                snprintf(what, sizeof(what), "%s.run[%d]", sect, a);
+                if ((rc = parse_nonempty_string(p, an, what, &s)) != MLS_OK)
+                        return rc;
+                if (a == 0) {
+                        if ((rc = expand_path(p, an, what, s, false, &pg->argv[0])) != MLS_OK)
+                                return rc;
+                        pg->argc = 1;
+                        if ((rc = find_program(p, an, what, &pg->argv[0])) != MLS_OK)
+                                return rc;
+                } else {
+                        if ((rc = check_placeholders(p, an, what, s, c)) != MLS_OK)
+                                return rc;
+                        pg->argv[pg->argc++] = mls_strdup(s);
+                }
+        }
+        if (name) {
+                snprintf(what, sizeof(what), "%s.name", sect);
+                if ((rc = parse_nonempty_string(p, name, what, &s)) != MLS_OK)
+                        return rc;
+                if (!is_identifier(s) && !strchr(s, '-'))
+                        return FAIL(p, name, "%s: '%s' must be a name of letters, digits, '_' or '-'", what,
+                                    s);
+                pg->name = mls_strdup(s);
+        } else {
+                const char *base = strrchr(pg->argv[0], '/');
+
+                pg->name = mls_strdup(base ? base + 1 : pg->argv[0]);
+        }
+        for (int j = 0; j < i; j++)
+                if (!strcmp(c->phys.programs[j].name, pg->name))
+                        return FAIL(p, name ? name : run,
+                                    "%s: a program named '%s' is already in the chain; give it another name",
+                                    sect, pg->name);
+        if (timeout) {
+                static const struct key tk = {"timeout", KEY_REAL, 0, 0.001, 1.0e7, false};
+
+                snprintf(what, sizeof(what), "%s.timeout", sect);
+                if ((rc = parse_real(p, timeout, what, "a number of seconds", &pg->timeout)) != MLS_OK ||
+                    (rc = check_range(p, timeout, what, &tk, pg->timeout)) != MLS_OK)
+                        return rc;
+        }
+        if (output) {
+                snprintf(what, sizeof(what), "%s.output", sect);
+                if ((rc = parse_nonempty_string(p, output, what, &s)) != MLS_OK ||
+                    (rc = check_scratch_name(p, output, what, s, false)) != MLS_OK)
+                        return rc;
+                pg->output = mls_strdup(s);
+        }
+        if (env) {
+                snprintf(what, sizeof(what), "%s.env", sect);
+                if (env->type != YAML_MAPPING_NODE)
+                        return FAIL(p, env, "%s: expected a mapping of variable names to values, got %s",
+                                    what, node_kind(env));
+                pg->env =
+                        mls_calloc((size_t)(env->data.mapping.pairs.top - env->data.mapping.pairs.start) + 1,
+                                   sizeof(char *));
+                for (yaml_node_pair_t *pair = env->data.mapping.pairs.start;
+                     pair < env->data.mapping.pairs.top; pair++) {
+                        yaml_node_t *kn = node_at(p, pair->key), *vn = node_at(p, pair->value);
+                        const char *v = "";
+                        size_t len;
+
+                        if (kn->type != YAML_SCALAR_NODE || !is_identifier(scalar(kn)))
+                                return FAIL(p, kn, "%s: a variable name holds letters, digits and '_'", what);
+                        if (earlier_key(p, env, pair))
+                                return FAIL(p, kn, "%s: duplicate variable '%s'", what, scalar(kn));
+                        if (vn->type != YAML_SCALAR_NODE)
+                                return FAIL(p, vn, "%s.%s: expected a string, got %s", what, scalar(kn),
+                                            node_kind(vn));
+                        if (!is_null(vn))
+                                v = scalar(vn);
+                        len = strlen(scalar(kn)) + strlen(v) + 2;
+                        pg->env[pg->nenv] = mls_calloc(len, 1);
+                        snprintf(pg->env[pg->nenv++], len, "%s=%s", scalar(kn), v);
+                }
+        }
+        return MLS_OK;
+}
+
+/* set: {param: [BLOCK, i, ...]} of an SLHA template */
+static mls_rc parse_slha_set(struct parser *p, const yaml_node_t *n, const char *sect, struct mls_template *t,
+                             const struct mls_card *c)
+{
+        char what[128];
+
+        if (n->type != YAML_MAPPING_NODE || n->data.mapping.pairs.top == n->data.mapping.pairs.start)
+                return FAIL(
+                        p, n,
+                        "%s.set: expected a mapping of parameters to SLHA entries, such as {tanb: [MINPAR, 3]}",
+                        sect);
+        t->set = mls_calloc((size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start),
+                            sizeof(*t->set));
+        for (yaml_node_pair_t *pair = n->data.mapping.pairs.start; pair < n->data.mapping.pairs.top; pair++) {
+                yaml_node_t *kn = node_at(p, pair->key), *vn = node_at(p, pair->value);
+                struct mls_slha_set *st = &t->set[t->nset];
+                const char *bn;
+                mls_rc rc;
+
+                st->param = -1;
+                if (kn->type == YAML_SCALAR_NODE)
+                        for (int i = 0; i < c->nparams; i++)
+                                if (!strcmp(c->params[i].name, scalar(kn)))
+                                        st->param = i;
+                if (st->param < 0) {
+                        char names[512];
+
+                        join_names(names, sizeof(names), c->nparams, param_name_at, c->params);
+                        return FAIL(p, kn, "%s.set: unknown parameter '%s' (parameters: %s)", sect,
+                                    kn->type == YAML_SCALAR_NODE ? scalar(kn) : node_kind(kn), names);
+                }
+                snprintf(what, sizeof(what), "%s.set.%s", sect, scalar(kn));
+                if (vn->type != YAML_SEQUENCE_NODE || item_count(vn) < 2 ||
+                    item_count(vn) > MLS_CARD_MAX_INDICES + 1)
+                        return FAIL(
+                                p, vn,
+                                "%s: expected [BLOCK, index, ...] with 1 to %d indices, such as [MINPAR, 3]",
+                                what, MLS_CARD_MAX_INDICES);
+                if ((rc = parse_nonempty_string(p, item_at(p, vn, 0), what, &bn)) != MLS_OK)
+                        return rc;
+                if (!is_identifier(bn))
+                        return FAIL(p, item_at(p, vn, 0), "%s: '%s' is not an SLHA block name", what, bn);
+                st->block = mls_strdup(bn);
+                t->nset++;
+                for (int i = 1; i < item_count(vn); i++) {
+                        static const struct key ik = {"index",       KEY_INT,      0,
+                                                      -2147483647.0, 2147483647.0, false};
+                        int64_t v;
+
+                        if ((rc = parse_int(p, item_at(p, vn, i), what, &ik, &v)) != MLS_OK)
+                                return rc;
+                        st->idx[st->nidx++] = (int)v;
+                }
+                for (int j = 0; j < t->nset - 1; j++)
+                        if (!strcasecmp(t->set[j].block, st->block) && t->set[j].nidx == st->nidx &&
+                            !memcmp(t->set[j].idx, st->idx, sizeof(int) * (size_t)st->nidx))
+                                return FAIL(p, vn, "%s: the entry is already set by parameter '%s'", what,
+                                            c->params[t->set[j].param].name);
+        }
+        return MLS_OK;
+}
+
+static mls_rc parse_template(struct parser *p, const yaml_node_t *n, int i, struct mls_card *c)
+{
+        struct mls_template *t = &c->phys.templates[i];
+        const yaml_node_t *from = NULL, *slha = NULL, *to = NULL, *set = NULL, *src;
+        char sect[64], what[96], err[1024];
+        const char *s;
+        mls_tmpl *tm;
+        mls_rc rc;
+
+        snprintf(sect, sizeof(sect), "physics.templates[%d]", i);
+        if (n->type != YAML_MAPPING_NODE)
+                return FAIL(
+                        p, n,
+                        "%s: expected {from: file, to: name} or {slha: file, to: name, set: {...}}, got %s",
+                        sect, node_kind(n));
+        for (yaml_node_pair_t *pair = n->data.mapping.pairs.start; pair < n->data.mapping.pairs.top; pair++) {
+                yaml_node_t *kn = node_at(p, pair->key), *vn = node_at(p, pair->value);
+                const yaml_node_t **slot = NULL;
+
+                if (kn->type == YAML_SCALAR_NODE) {
+                        if (!strcmp(scalar(kn), "from"))
+                                slot = &from;
+                        else if (!strcmp(scalar(kn), "slha"))
+                                slot = &slha;
+                        else if (!strcmp(scalar(kn), "to"))
+                                slot = &to;
+                        else if (!strcmp(scalar(kn), "set"))
+                                slot = &set;
+                }
+                if (!slot)
+                        return FAIL(p, kn, "%s: unknown key '%s' (expected one of: from, slha, to, set)",
+                                    sect, kn->type == YAML_SCALAR_NODE ? scalar(kn) : node_kind(kn));
+                if (*slot)
+                        return FAIL(p, kn, "%s: duplicate key '%s'", sect, scalar(kn));
+                *slot = vn;
+        }
+        if (!!from == !!slha)
+                return FAIL(
+                        p, n,
+                        "%s: give either from (a text template with {name} placeholders) or slha (an SLHA file and set)",
+                        sect);
+        if (slha && !set)
+                return FAIL(p, n, "%s: an slha template needs set: {parameter: [BLOCK, index], ...}", sect);
+        if (from && set)
+                return FAIL(
+                        p, set,
+                        "%s.set: only an slha template takes set (a text template uses {name} placeholders)",
+                        sect);
+        if (!to)
+                return FAIL(p, n, "%s: missing required key 'to' (the file name in the scratch directory)",
+                            sect);
+        src = from ? from : slha;
+        snprintf(what, sizeof(what), "%s.%s", sect, from ? "from" : "slha");
+        if ((rc = parse_nonempty_string(p, src, what, &s)) != MLS_OK ||
+            (rc = expand_path(p, src, what, s, true, &t->from)) != MLS_OK)
+                return rc;
+        snprintf(what, sizeof(what), "%s.to", sect);
+        if ((rc = parse_nonempty_string(p, to, what, &s)) != MLS_OK ||
+            (rc = check_scratch_name(p, to, what, s, false)) != MLS_OK)
+                return rc;
+        t->to = mls_strdup(s);
+        for (int j = 0; j < i; j++)
+                if (!strcmp(c->phys.templates[j].to, t->to))
+                        return FAIL(p, to, "%s: templates[%d] already writes '%s'", what, j, t->to);
+        t->slha = slha != NULL;
+        if (set && (rc = parse_slha_set(p, set, sect, t, c)) != MLS_OK)
+                return rc;
+        if (mls_read_file(t->from, &t->text, &t->len, err, sizeof(err)) != 0)
+                return FAIL(p, src, "%s: cannot read the template: %s", sect, err);
+        if (t->slha) {
+                tm = mls_tmpl_slha(t->text, t->len, t->set, t->nset, t->from, err, sizeof(err));
+        } else {
+                const char **names = mls_calloc((size_t)c->nparams, sizeof(char *));
+
+                for (int k = 0; k < c->nparams; k++)
+                        names[k] = c->params[k].name;
+                tm = mls_tmpl_text(t->text, t->len, names, c->nparams, t->from, err, sizeof(err));
+                free(names);
+        }
+        if (!tm)
+                return FAIL(p, src, "%s: %s", sect, err);
+        mls_tmpl_destroy(&tm);
+        return MLS_OK;
+}
+
+static mls_rc parse_files(struct parser *p, const yaml_node_t *n, const char *sect, bool paths, char ***out,
+                          int *count)
+{
+        char what[96];
+        mls_rc rc;
+
+        if (n->type != YAML_SEQUENCE_NODE)
+                return FAIL(p, n, "%s: expected a list of file names, got %s", sect, node_kind(n));
+        *out = mls_calloc((size_t)item_count(n) + 1, sizeof(char *));
+        for (int i = 0; i < item_count(n); i++) {
+                yaml_node_t *fn = item_at(p, n, i);
+                const char *s;
+
+                snprintf(what, sizeof(what), "%s[%d]", sect, i);
+                if ((rc = parse_nonempty_string(p, fn, what, &s)) != MLS_OK)
+                        return rc;
+                if (paths) {
+                        struct stat st;
+
+                        if ((rc = expand_path(p, fn, what, s, true, &(*out)[*count])) != MLS_OK)
+                                return rc;
+                        (*count)++;
+                        if (stat((*out)[*count - 1], &st) != 0)
+                                return FAIL(p, fn, "%s: cannot use '%s': %s", what, (*out)[*count - 1],
+                                            strerror(errno));
+                } else {
+                        if ((rc = check_scratch_name(p, fn, what, s, true)) != MLS_OK)
+                                return rc;
+                        for (int j = 0; j < *count; j++)
+                                if (!strcmp((*out)[j], s))
+                                        return FAIL(p, fn, "%s: '%s' is listed twice", what, s);
+                        (*out)[(*count)++] = mls_strdup(s);
+                }
+        }
+        return MLS_OK;
+}
+
+static int find_obs(const struct mls_card *c, const char *name)
+{
+        for (int i = 0; i < c->nobs; i++)
+                if (!strcmp(c->obs[i].name, name))
+                        return i;
+        return -1;
+}
+
+/* {slha: [BLOCK, i, ...], file:, q:} | {table: [file, column], row:} | {text: [file, name]} | {expr: "..."} */
+static mls_rc parse_observable(struct parser *p, const yaml_node_t *kn, const yaml_node_t *vn,
+                               struct mls_card *c)
+{
+        static const char *const kinds = "slha, table, text, expr";
+        struct mls_obs *o = &c->obs[c->nobs];
+        const yaml_node_t *kindn = NULL, *args = NULL, *file = NULL, *q = NULL, *row = NULL;
+        char sect[192], what[224], err[512];
+        mls_rc rc;
+
+        if (kn->type != YAML_SCALAR_NODE || !is_identifier(scalar(kn)))
+                return FAIL(
+                        p, kn,
+                        "physics.observables: an observable name must start with a letter or '_' and hold only letters, digits and '_'");
+        snprintf(sect, sizeof(sect), "physics.observables.%s", scalar(kn));
+        if (find_obs(c, scalar(kn)) >= 0)
+                return FAIL(p, kn, "%s: an observable of that name is already defined", sect);
+        for (int i = 0; i < c->nparams; i++)
+                if (!strcmp(c->params[i].name, scalar(kn)))
+                        return FAIL(p, kn, "%s: '%s' is already a parameter's name", sect, scalar(kn));
+        if (vn->type != YAML_MAPPING_NODE)
+                return FAIL(p, vn, "%s: expected a mapping such as {slha: [MASS, 25]} (kinds: %s), got %s",
+                            sect, kinds, node_kind(vn));
+        for (yaml_node_pair_t *pair = vn->data.mapping.pairs.start; pair < vn->data.mapping.pairs.top;
+             pair++) {
+                yaml_node_t *k = node_at(p, pair->key), *v = node_at(p, pair->value);
+                const char *ks = k->type == YAML_SCALAR_NODE ? scalar(k) : "";
+                const yaml_node_t **slot = NULL;
+
+                if (!strcmp(ks, "slha") || !strcmp(ks, "table") || !strcmp(ks, "text") ||
+                    !strcmp(ks, "expr")) {
+                        if (kindn)
+                                return FAIL(p, k, "%s: give one of %s, not both %s and %s", sect, kinds,
+                                            scalar(kindn), ks);
+                        kindn = k;
+                        args = v;
+                        continue;
+                }
+                if (!strcmp(ks, "file"))
+                        slot = &file;
+                else if (!strcmp(ks, "q"))
+                        slot = &q;
+                else if (!strcmp(ks, "row"))
+                        slot = &row;
+                if (!slot)
+                        return FAIL(p, k, "%s: unknown key '%s' (expected one of: %s, file, q, row)", sect,
+                                    k->type == YAML_SCALAR_NODE ? ks : node_kind(k), kinds);
+                if (*slot)
+                        return FAIL(p, k, "%s: duplicate key '%s'", sect, ks);
+                *slot = v;
+        }
+        if (!kindn)
+                return FAIL(p, vn, "%s: say where the value comes from: one of %s", sect, kinds);
+        o->name = mls_strdup(scalar(kn));
+        o->q = NAN;
+        c->nobs++;
+        snprintf(what, sizeof(what), "%s.%s", sect, scalar(kindn));
+        if (!strcmp(scalar(kindn), "expr")) {
+                const char **names;
+                const char *s;
+                mls_expr *e;
+                int nn = 0;
+
+                o->kind = MLS_OBS_EXPR;
+                if ((rc = parse_nonempty_string(p, args, what, &s)) != MLS_OK)
+                        return rc;
+                if (file || q || row)
+                        return FAIL(p,
+                                    file ? file
+                                    : q  ? q
+                                         : row,
+                                    "%s: an expression takes no file, q or row", sect);
+                o->expr = mls_strdup(s);
+                names = mls_calloc((size_t)(c->nparams + c->nobs), sizeof(char *));
+                for (int i = 0; i < c->nparams; i++)
+                        names[nn++] = c->params[i].name;
+                for (int i = 0; i < c->nobs - 1; i++)
+                        names[nn++] = c->obs[i].name;
+                e = mls_expr_create(s, names, nn, err, sizeof(err));
+                free(names);
+                if (!e)
+                        return FAIL(p, args, "%s: %s", what, err);
+                mls_expr_destroy(&e);
+                return MLS_OK;
+        }
+        if (c->builtin >= 0)
+                return FAIL(p, kindn, "%s: a built-in model's card may add only expr observables", sect);
+        if (args->type != YAML_SEQUENCE_NODE || item_count(args) == 0)
+                return FAIL(p, args, "%s: expected a list, such as %s", what,
+                            !strcmp(scalar(kindn), "slha")    ? "[MASS, 25] or [DECAY, 25, 5, -5]"
+                            : !strcmp(scalar(kindn), "table") ? "[HiggsSignals_results.dat, csq(tot)]"
+                                                              : "[omega.txt, Omega]");
+        if (!strcmp(scalar(kindn), "slha")) {
+                const char *bn;
+
+                o->kind = MLS_OBS_SLHA;
+                if (row)
+                        return FAIL(p, row, "%s: row is for table observables", sect);
+                if (item_count(args) > MLS_CARD_MAX_INDICES + 1)
+                        return FAIL(p, args, "%s: at most %d indices", what, MLS_CARD_MAX_INDICES);
+                if ((rc = parse_nonempty_string(p, item_at(p, args, 0), what, &bn)) != MLS_OK)
+                        return rc;
+                if (!is_identifier(bn))
+                        return FAIL(p, item_at(p, args, 0), "%s: '%s' is not an SLHA block name", what, bn);
+                o->key = mls_strdup(bn);
+                for (int i = 1; i < item_count(args); i++) {
+                        static const struct key ik = {"index",       KEY_INT,      0,
+                                                      -2147483647.0, 2147483647.0, false};
+                        int64_t v;
+
+                        if ((rc = parse_int(p, item_at(p, args, i), what, &ik, &v)) != MLS_OK)
+                                return rc;
+                        o->idx[o->nidx++] = (int)v;
+                }
+                if ((!strcasecmp(bn, "DECAY") || !strcasecmp(bn, "DECAY1L")) && o->nidx == 0)
+                        return FAIL(
+                                p, args,
+                                "%s: a decay needs the parent's PDG code: [DECAY, 25] (width) or [DECAY, 25, 5, -5] (branching ratio)",
+                                what);
+                if ((!strcasecmp(bn, "DECAY") || !strcasecmp(bn, "DECAY1L")) && o->nidx == 2)
+                        return FAIL(p, args, "%s: a branching ratio needs two or more daughters", what);
+                if (q) {
+                        snprintf(what, sizeof(what), "%s.q", sect);
+                        if ((rc = parse_real(p, q, what, "a number (the block's scale Q)", &o->q)) != MLS_OK)
+                                return rc;
+                }
+                if (file) {
+                        const char *s;
+
+                        snprintf(what, sizeof(what), "%s.file", sect);
+                        if ((rc = parse_nonempty_string(p, file, what, &s)) != MLS_OK ||
+                            (rc = check_scratch_name(p, file, what, s, false)) != MLS_OK)
+                                return rc;
+                        o->file = mls_strdup(s);
+                }
+                return MLS_OK;
+        }
+        if (file || q)
+                return FAIL(p, file ? file : q, "%s: %s is for slha observables (a %s names its file first)",
+                            sect, file ? "file" : "q", scalar(kindn));
+        if (item_count(args) != 2)
+                return FAIL(p, args, "%s: expected a list of two items [file, %s]", what,
+                            !strcmp(scalar(kindn), "table") ? "column" : "name");
+        {
+                const char *s;
+                yaml_node_t *cn = item_at(p, args, 1);
+
+                if ((rc = parse_nonempty_string(p, item_at(p, args, 0), what, &s)) != MLS_OK ||
+                    (rc = check_scratch_name(p, item_at(p, args, 0), what, s, false)) != MLS_OK)
+                        return rc;
+                o->file = mls_strdup(s);
+                if ((rc = parse_nonempty_string(p, cn, what, &s)) != MLS_OK)
+                        return rc;
+                if (!strcmp(scalar(kindn), "text")) {
+                        o->kind = MLS_OBS_TEXT;
+                        if (row)
+                                return FAIL(p, row, "%s: row is for table observables", sect);
+                        o->key = mls_strdup(s);
+                        return MLS_OK;
+                }
+                o->kind = MLS_OBS_TABLE;
+                if (is_plain_scalar(cn) && isdigit((unsigned char)s[0])) {
+                        static const struct key ck = {"column", KEY_INT, 0, 1, 100000, false};
+                        int64_t v;
+
+                        if ((rc = parse_int(p, cn, what, &ck, &v)) != MLS_OK)
+                                return rc;
+                        o->idx[0] = (int)v - 1;
+                        o->nidx = 1;
+                } else {
+                        o->key = mls_strdup(s);
+                }
+                if (row) {
+                        static const struct key rk = {"row", KEY_INT, 0, -1, 1.0e9, false};
+                        int64_t v;
+
+                        snprintf(what, sizeof(what), "%s.row", sect);
+                        if ((rc = parse_int(p, row, what, &rk, &v)) != MLS_OK)
+                                return rc;
+                        if (v == 0)
+                                return FAIL(p, row, "%s: rows count from 1 (-1: the last row)", what);
+                        o->row = v > 0 ? (int)v - 1 : -1;
+                }
+        }
+        return MLS_OK;
+}
+
+static mls_rc parse_valid(struct parser *p, const yaml_node_t *n, struct mls_card *c)
+{
+        char what[192], names[512];
+        mls_rc rc;
+
+        if (n->type != YAML_MAPPING_NODE)
+                return FAIL(p, n, "physics.valid: expected a mapping of observables to [low, high], got %s",
+                            node_kind(n));
+        for (yaml_node_pair_t *pair = n->data.mapping.pairs.start; pair < n->data.mapping.pairs.top; pair++) {
+                yaml_node_t *kn = node_at(p, pair->key), *vn = node_at(p, pair->value);
+                int i = kn->type == YAML_SCALAR_NODE ? find_obs(c, scalar(kn)) : -1;
+                double r[2];
+
+                if (i < 0) {
+                        join_names(names, sizeof(names), c->nobs, obs_name_at, c->obs);
+                        return FAIL(p, kn, "physics.valid: unknown observable '%s' (observables: %s)",
+                                    kn->type == YAML_SCALAR_NODE ? scalar(kn) : node_kind(kn), names);
+                }
+                if (earlier_key(p, n, pair))
+                        return FAIL(p, kn, "physics.valid: duplicate observable '%s'", scalar(kn));
+                snprintf(what, sizeof(what), "physics.valid.%s", scalar(kn));
+                if (vn->type == YAML_SEQUENCE_NODE && item_count(vn) == 2) {
+                        /* a cut may be one-sided: [~, 1] or [0, ~] */
+                        for (int k = 0; k < 2; k++) {
+                                yaml_node_t *e = item_at(p, vn, k);
+                                char sub[224];
+
+                                snprintf(sub, sizeof(sub), "%s[%d]", what, k);
+                                if (is_null(e))
+                                        r[k] = k == 0 ? -INFINITY : INFINITY;
+                                else if ((rc = parse_real(p, e, sub, "a number (or ~ for no limit)",
+                                                          &r[k])) != MLS_OK)
+                                        return rc;
+                        }
+                        if (!(r[0] <= r[1]))
+                                return FAIL(p, vn, "%s: the low end must not be above the high end", what);
+                } else {
+                        return FAIL(p, vn, "%s: expected [low, high] (~ for no limit), got %s", what,
+                                    node_kind(vn));
+                }
+                c->obs[i].has_valid = 1;
+                c->obs[i].lo = r[0];
+                c->obs[i].hi = r[1];
+        }
+        return MLS_OK;
+}
+
+static mls_rc parse_physics(struct parser *p, const yaml_node_t *n, struct mls_card *c)
+{
+        const yaml_node_t *where[MAX_KEYS];
+        const struct mls_builtin *model = NULL;
+        struct mls_physics_card *ph = &c->phys;
+        int nextra = 0;
+        mls_rc rc;
+
+        c->builtin = -1;
+        if ((rc = parse_mapping(p, n, "physics", physics_keys, NKEYS(physics_keys), c, where)) != MLS_OK)
+                return rc;
+        if (!where[PK_BUILTIN] && !where[PK_PROGRAMS])
+                return FAIL(
+                        p, n,
+                        "physics: give builtin (a toy model) or programs (the chain of physics codes run per point)");
+        if (where[PK_BUILTIN]) {
+                static const int external_only[] = {PK_PROGRAMS,     PK_TEMPLATES,  PK_FILES, PK_SCRATCH,
+                                                    PK_KEEP_SCRATCH, PK_KILL_GRACE, PK_SLHA,  PK_KEEP};
+
+                for (size_t k = 0; k < sizeof(external_only) / sizeof(external_only[0]); k++)
+                        if (where[external_only[k]])
+                                return FAIL(
+                                        p, where[external_only[k]],
+                                        "physics.%s: is for external programs; a built-in model takes builtin, observables (expr only) and valid",
+                                        physics_keys[external_only[k]].name);
+                model = mls_builtin_get(c->builtin);
+                if (model->dim && model->dim != c->nparams)
+                        return FAIL(p, where[PK_BUILTIN],
+                                    "physics.builtin: model '%s' takes %d parameters, the card defines %d",
+                                    model->name, model->dim, c->nparams);
+                if (c->nparams < model->min_dim)
+                        return FAIL(
+                                p, where[PK_BUILTIN],
+                                "physics.builtin: model '%s' takes at least %d parameters, the card defines %d",
+                                model->name, model->min_dim, c->nparams);
+        }
+        if (where[PK_OBSERVABLES]) {
+                const yaml_node_t *on = where[PK_OBSERVABLES];
+
+                if (on->type != YAML_MAPPING_NODE ||
+                    on->data.mapping.pairs.top == on->data.mapping.pairs.start)
+                        return FAIL(
+                                p, on,
+                                "physics.observables: expected a mapping of names to sources, such as mh: {slha: [MASS, 25]}, got %s",
+                                on->type == YAML_MAPPING_NODE ? "an empty mapping" : node_kind(on));
+                nextra = (int)(on->data.mapping.pairs.top - on->data.mapping.pairs.start);
+        }
+        c->obs = mls_calloc((size_t)(nextra + (model ? model->nobs : 0)) + 1, sizeof(*c->obs));
+        for (int i = 0; model && i < model->nobs; i++) {
+                c->obs[c->nobs].name = mls_strdup(model->obs_names[i]);
+                c->obs[c->nobs].kind = MLS_OBS_BUILTIN;
+                c->obs[c->nobs].builtin_index = i;
+                c->obs[c->nobs].q = NAN;
+                c->nobs++;
+        }
+        if (!model) {
+                const yaml_node_t *pn = where[PK_PROGRAMS];
+
+                if (pn->type != YAML_SEQUENCE_NODE || item_count(pn) == 0)
+                        return FAIL(
+                                p, pn,
+                                "physics.programs: expected a list of programs run in order for each point, got %s",
+                                pn->type == YAML_SEQUENCE_NODE ? "an empty list" : node_kind(pn));
+                ph->programs = mls_calloc((size_t)item_count(pn), sizeof(*ph->programs));
+                for (int i = 0; i < item_count(pn); i++) {
+                        ph->nprograms = i + 1;
+                        if ((rc = parse_program(p, item_at(p, pn, i), i, c)) != MLS_OK)
+                                return rc;
+                }
+                if (where[PK_TEMPLATES]) {
+                        const yaml_node_t *tn = where[PK_TEMPLATES];
+
+                        if (tn->type != YAML_SEQUENCE_NODE)
+                                return FAIL(p, tn, "physics.templates: expected a list, got %s",
+                                            node_kind(tn));
+                        ph->templates = mls_calloc((size_t)item_count(tn) + 1, sizeof(*ph->templates));
+                        for (int i = 0; i < item_count(tn); i++) {
+                                ph->ntemplates = i + 1;
+                                if ((rc = parse_template(p, item_at(p, tn, i), i, c)) != MLS_OK)
+                                        return rc;
+                        }
+                }
+                if (where[PK_FILES] && (rc = parse_files(p, where[PK_FILES], "physics.files", true,
+                                                         &ph->files, &ph->nfiles)) != MLS_OK)
+                        return rc;
+                if (where[PK_KEEP] && (rc = parse_files(p, where[PK_KEEP], "physics.keep", false, &ph->keep,
+                                                        &ph->nkeep)) != MLS_OK)
+                        return rc;
+                if (where[PK_SLHA] &&
+                    (rc = check_scratch_name(p, where[PK_SLHA], "physics.slha", ph->slha, false)) != MLS_OK)
+                        return rc;
+                if (where[PK_SCRATCH]) {
+                        char *raw = ph->scratch;
+
+                        rc = expand_path(p, where[PK_SCRATCH], "physics.scratch", raw, false, &ph->scratch);
+                        free(raw);
+                        if (rc != MLS_OK)
+                                return rc;
+                }
+                if (!where[PK_OBSERVABLES])
+                        return FAIL(
+                                p, n,
+                                "physics: missing required key 'observables' (what to read from the programs' outputs)");
+        }
+        if (where[PK_OBSERVABLES]) {
+                const yaml_node_t *on = where[PK_OBSERVABLES];
+
+                for (yaml_node_pair_t *pair = on->data.mapping.pairs.start; pair < on->data.mapping.pairs.top;
+                     pair++)
+                        if ((rc = parse_observable(p, node_at(p, pair->key), node_at(p, pair->value), c)) !=
+                            MLS_OK)
+                                return rc;
+        }
+        for (int i = 0; i < c->nobs && !model; i++) {
+                struct mls_obs *o = &c->obs[i];
+
+                if (o->kind == MLS_OBS_SLHA && !o->file) {
+                        const char *def = ph->slha ? ph->slha : ph->programs[0].output;
+
+                        if (!def)
+                                return FAIL(
+                                        p, where[PK_OBSERVABLES],
+                                        "physics.observables.%s: which SLHA file? Set physics.slha, give the first program an output, or add file: to the observable",
+                                        o->name);
+                        o->file = mls_strdup(def);
+                }
+        }
+        if (where[PK_VALID] && (rc = parse_valid(p, where[PK_VALID], c)) != MLS_OK)
+                return rc;
+        return MLS_OK;
+}
+
 static mls_rc parse_term(struct parser *p, const yaml_node_t *kn, const yaml_node_t *vn,
-                         const struct mls_builtin *model, struct mls_term *t)
+                         const struct mls_card *c, struct mls_term *t)
 {
         const yaml_node_t *where[MAX_KEYS], *kind_node, *args;
         char sect[320], names[256];
-        int kind = -1, obs = -1;
+        int kind = -1, obs = find_obs(c, scalar(kn));
         mls_rc rc;
 
-        for (int i = 0; i < model->nobs; i++)
-                if (strcmp(model->obs_names[i], scalar(kn)) == 0)
-                        obs = i;
         if (obs < 0) {
-                join_names(names, sizeof(names), model->nobs, string_at, model->obs_names);
-                return FAIL(p, kn, "likelihood: unknown observable '%s' (model %s provides: %s)", scalar(kn),
-                            model->name, names);
+                join_names(names, sizeof(names), c->nobs, obs_name_at, c->obs);
+                if (c->builtin >= 0)
+                        return FAIL(p, kn, "likelihood: unknown observable '%s' (model %s provides: %s)",
+                                    scalar(kn), mls_builtin_get(c->builtin)->name, names);
+                return FAIL(p, kn, "likelihood: unknown observable '%s' (physics.observables defines: %s)",
+                            scalar(kn), names);
         }
         t->obs = mls_strdup(scalar(kn));
         t->obs_index = obs;
@@ -646,7 +1547,6 @@ static mls_rc parse_term(struct parser *p, const yaml_node_t *kn, const yaml_nod
 
 static mls_rc parse_likelihood(struct parser *p, const yaml_node_t *n, struct mls_card *c)
 {
-        const struct mls_builtin *model = mls_builtin_get(c->builtin);
         mls_rc rc;
 
         if (n->type != YAML_MAPPING_NODE || n->data.mapping.pairs.top == n->data.mapping.pairs.start)
@@ -663,32 +1563,12 @@ static mls_rc parse_likelihood(struct parser *p, const yaml_node_t *n, struct ml
                 if ((first = earlier_key(p, n, pair)))
                         return FAIL(p, kn, "likelihood: duplicate observable '%s' (first given at line %zu)",
                                     scalar(kn), first->start_mark.line + 1);
-                rc = parse_term(p, kn, vn, model, &c->terms[c->nterms]);
+                rc = parse_term(p, kn, vn, c, &c->terms[c->nterms]);
                 if (c->terms[c->nterms].obs)
                         c->nterms++;
                 if (rc != MLS_OK)
                         return rc;
         }
-        return MLS_OK;
-}
-
-static mls_rc parse_physics(struct parser *p, const yaml_node_t *n, struct mls_card *c)
-{
-        const yaml_node_t *where[MAX_KEYS];
-        const struct mls_builtin *model;
-        mls_rc rc;
-
-        if ((rc = parse_mapping(p, n, "physics", physics_keys, NKEYS(physics_keys), c, where)) != MLS_OK)
-                return rc;
-        model = mls_builtin_get(c->builtin);
-        if (model->dim && model->dim != c->nparams)
-                return FAIL(p, where[0],
-                            "physics.builtin: model '%s' takes %d parameters, the card defines %d",
-                            model->name, model->dim, c->nparams);
-        if (c->nparams < model->min_dim)
-                return FAIL(p, where[0],
-                            "physics.builtin: model '%s' takes at least %d parameters, the card defines %d",
-                            model->name, model->min_dim, c->nparams);
         return MLS_OK;
 }
 
@@ -803,6 +1683,7 @@ static void set_defaults(struct mls_card *c)
         c->method = mls_method_find("random");
         c->checkpoint_seconds = 60.0;
         c->builtin = -1;
+        c->phys.kill_grace = 2.0;
         /* The network MLscanner and BSMArt use, trained as BSMArt's DNN defaults; 1 thread (see README). */
         c->model.nhidden = 4;
         for (int i = 0; i < 4; i++)
@@ -946,6 +1827,41 @@ mls_rc mls_card_parse(const char *text, size_t len, const char *path, struct mls
         return rc;
 }
 
+static void free_strings(char ***v, int n)
+{
+        for (int i = 0; *v && i < n; i++)
+                free((*v)[i]);
+        mls_free(v);
+}
+
+static void phys_fini(struct mls_physics_card *ph)
+{
+        for (int i = 0; i < ph->nprograms; i++) {
+                struct mls_program *pg = &ph->programs[i];
+
+                mls_free(&pg->name);
+                free_strings(&pg->argv, pg->argc);
+                free_strings(&pg->env, pg->nenv);
+                mls_free(&pg->output);
+        }
+        mls_free(&ph->programs);
+        for (int i = 0; i < ph->ntemplates; i++) {
+                struct mls_template *t = &ph->templates[i];
+
+                mls_free(&t->from);
+                mls_free(&t->to);
+                mls_free(&t->text);
+                for (int k = 0; k < t->nset; k++)
+                        mls_free(&t->set[k].block);
+                mls_free(&t->set);
+        }
+        mls_free(&ph->templates);
+        free_strings(&ph->files, ph->nfiles);
+        free_strings(&ph->keep, ph->nkeep);
+        mls_free(&ph->scratch);
+        mls_free(&ph->slha);
+}
+
 void mls_card_fini(struct mls_card *card)
 {
         if (!card)
@@ -961,5 +1877,13 @@ void mls_card_fini(struct mls_card *card)
         for (int i = 0; i < card->nterms; i++)
                 mls_free(&card->terms[i].obs);
         mls_free(&card->terms);
+        for (int i = 0; i < card->nobs; i++) {
+                mls_free(&card->obs[i].name);
+                mls_free(&card->obs[i].file);
+                mls_free(&card->obs[i].key);
+                mls_free(&card->obs[i].expr);
+        }
+        mls_free(&card->obs);
+        phys_fini(&card->phys);
         memset(card, 0, sizeof(*card));
 }

@@ -170,15 +170,16 @@ static mls_rc read_card(MPI_Comm comm, const char *path, struct mls_card *card)
  */
 static mls_rc read_seed(MPI_Comm comm, const struct mls_card *card, struct mls_seed *seed)
 {
-        const struct mls_builtin *model = mls_builtin_get(card->builtin);
+        const char **names = mls_calloc((size_t)card->nobs + 1, sizeof(char *));
         char err[1024] = "", msg[1100];
         int rank;
         mls_rc rc = MLS_OK;
 
         MPI_Comm_rank(comm, &rank);
+        for (int i = 0; i < card->nobs; i++)
+                names[i] = card->obs[i].name;
         if (rank == 0) {
-                rc = mls_seed_read(card->start_from, card, model->nobs, model->obs_names, seed, err,
-                                   sizeof(err));
+                rc = mls_seed_read(card->start_from, card, card->nobs, names, seed, err, sizeof(err));
                 if (rc != MLS_OK) {
                         snprintf(msg, sizeof(msg), "mlscan: %s", err);
                         mls_report(comm, msg);
@@ -191,16 +192,50 @@ static mls_rc read_seed(MPI_Comm comm, const struct mls_card *card, struct mls_s
                                         card->start_from, (long long)seed->skipped);
                 }
         }
+        free(names);
         return mls_agree(comm, rc);
+}
+
+/*
+ * make_evaluator - every evaluating rank (the workers; rank 0 when alone) readies its
+ * evaluator, which for external programs makes its scratch directory. Collective: any
+ * rank's failure is every rank's, and the failing rank prints why.
+ */
+static mls_rc make_evaluator(MPI_Comm comm, const struct mls_card *card, struct mls_evaluator *ev, bool *made)
+{
+        char err[1024] = "", msg[1200];
+        int rank, size;
+        mls_rc rc = MLS_OK;
+
+        MPI_Comm_rank(comm, &rank);
+        MPI_Comm_size(comm, &size);
+        *made = false;
+        if (size == 1 || rank != 0) {
+                rc = mls_evaluator_init(ev, card, rank, err, sizeof(err));
+                *made = rc == MLS_OK;
+                if (rc != MLS_OK) {
+                        snprintf(msg, sizeof(msg), "mlscan: rank %d: %s", rank, err);
+                        fprintf(stderr, "%s\n", msg);
+                        fflush(stderr);
+                }
+        }
+        rc = mls_agree(comm, rc);
+        if (rc != MLS_OK && *made) {
+                mls_evaluator_fini(ev);
+                *made = false;
+        }
+        return rc;
 }
 
 static mls_rc cmd_run(MPI_Comm comm, const struct mls_opts *o)
 {
         struct mls_seed seed = {0};
-        struct mls_farm_opts fo = {.inflight = 2, .seed = &seed};
-        const struct mls_builtin *model;
+        struct mls_evaluator ev;
+        struct mls_farm_opts fo = {.inflight = 2, .seed = &seed, .ev = &ev};
+        const char **names;
         struct mls_card card;
         mls_store *store = NULL;
+        bool have_ev = false;
         mls_rc rc, rc2;
 
         if ((rc = read_card(comm, o->card, &card)) != MLS_OK)
@@ -209,19 +244,26 @@ static mls_rc cmd_run(MPI_Comm comm, const struct mls_opts *o)
                 free(card.output);
                 card.output = mls_strdup(o->output);
         }
-        model = mls_builtin_get(card.builtin);
         if (card.start_from && (rc = read_seed(comm, &card, &seed)) != MLS_OK) {
                 mls_card_fini(&card);
                 return rc;
         }
-        rc = mls_store_create(comm, card.output, o->force, &card, model->nobs, model->obs_names, &store);
+        names = mls_calloc((size_t)card.nobs + 1, sizeof(char *));
+        for (int i = 0; i < card.nobs; i++)
+                names[i] = card.obs[i].name;
+        rc = make_evaluator(comm, &card, &ev, &have_ev);
+        if (rc == MLS_OK)
+                rc = mls_store_create(comm, card.output, o->force, &card, card.nobs, names, &store);
         if (rc == MLS_OK)
                 rc = mls_farm_run(comm, &card, store, &fo);
         rc2 = mls_store_close(&store);
         if (rc == MLS_OK)
                 rc = rc2;
+        if (have_ev)
+                mls_evaluator_fini(&ev);
         if (rc == MLS_OK)
                 MLS_LOG_ROOT(MLS_LOG_INFO, "output written to %s", card.output);
+        free(names);
         mls_seed_free(&seed);
         mls_card_fini(&card);
         return rc;
@@ -229,22 +271,21 @@ static mls_rc cmd_run(MPI_Comm comm, const struct mls_opts *o)
 
 static void print_check(const struct mls_card *card, const struct mls_row *row)
 {
-        const struct mls_builtin *model = mls_builtin_get(card->builtin);
-
-        printf("run card %s: valid (%d parameters, %d observables, %d likelihood terms, method %s, model %s)\n",
-               card->path, card->nparams, model->nobs, card->nterms, mls_method_get(card->method)->name,
-               model->name);
+        printf("run card %s: valid (%d parameters, %d observables, %d likelihood terms, method %s, physics %s)\n",
+               card->path, card->nparams, card->nobs, card->nterms, mls_method_get(card->method)->name,
+               card->builtin >= 0 ? mls_builtin_get(card->builtin)->name : "external programs");
         printf("point: the scan's first random draw (seed %llu)\n", (unsigned long long)card->seed);
         for (int i = 0; i < card->nparams; i++)
                 printf("  %-16s = %.10g   (u = %.6f)\n", card->params[i].name, row->x[i], row->u[i]);
         printf("observables:\n");
-        for (int i = 0; i < model->nobs; i++)
-                printf("  %-16s = %.10g\n", model->obs_names[i], row->obs[i]);
+        for (int i = 0; i < card->nobs; i++)
+                printf("  %-16s = %.10g\n", card->obs[i].name, row->obs[i]);
         printf("likelihood terms (capped):\n");
         for (int i = 0; i < card->nterms; i++)
                 printf("  %-16s = %.10g   (%s)\n", card->terms[i].obs, row->terms[i],
                        mls_term_kind_name(card->terms[i].kind));
-        printf("status: %s\n", mls_status_name(row->status));
+        printf("status: %s%s%s\n", mls_status_name(row->status), row->error && row->error[0] ? ": " : "",
+               row->error ? row->error : "");
         printf("nll: %.10g (good when below %.10g): %s\n", row->nll, card->nll_below,
                row->good ? "good" : "not good");
 }
@@ -255,6 +296,7 @@ static mls_rc cmd_check(MPI_Comm comm, const struct mls_opts *o)
         struct mls_card card;
         struct mls_rng rng;
         struct mls_row row;
+        char err[1024];
         double *u;
         int rank;
         mls_rc rc;
@@ -268,15 +310,19 @@ static mls_rc cmd_check(MPI_Comm comm, const struct mls_opts *o)
                 u = mls_calloc((size_t)card.nparams, sizeof(double));
                 for (int i = 0; i < card.nparams; i++)
                         u[i] = mls_rng_uniform(&rng);
-                mls_evaluator_init(&ev, &card);
-                mls_evaluate(&ev, u, &row);
-                print_check(&card, &row);
-                fflush(stdout);
-                mls_evaluator_fini(&ev);
+                rc = mls_evaluator_init(&ev, &card, rank, err, sizeof(err));
+                if (rc == MLS_OK) {
+                        mls_evaluate(&ev, 0, u, &row);
+                        print_check(&card, &row);
+                        fflush(stdout);
+                        mls_evaluator_fini(&ev);
+                } else {
+                        fprintf(stderr, "mlscan: %s\n", err);
+                }
                 free(u);
         }
         mls_card_fini(&card);
-        return rc;
+        return mls_agree(comm, rc);
 }
 
 mls_rc mls_cmd_run(MPI_Comm comm, const struct mls_opts *o)

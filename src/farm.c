@@ -11,6 +11,7 @@
  */
 #include <config.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,8 +45,8 @@ struct lead {
         void *state;
         struct mls_rng rng;
         struct mls_dataset ds;
-        struct mls_evaluator ev; /* rank 0 evaluates when it is alone */
-        struct mls_rows rows;    /* rows rank 0 evaluated itself */
+        struct mls_evaluator *ev; /* rank 0 evaluates when it is alone */
+        struct mls_rows rows;     /* rows rank 0 evaluated itself */
         mls_store *store;
         double *queue_u; /* proposals not yet dispatched */
         int8_t *queue_origin;
@@ -56,6 +57,7 @@ struct lead {
         int64_t rows_committed;
         struct mls_gens gens;
         bool generation_cut; /* the method moved past stop.generations */
+        int64_t by_status[MLS_ST_COUNT];
 };
 
 /* ------------------------------------------------------------------ rank 0 */
@@ -166,6 +168,8 @@ static void on_result(struct lead *l, const double *msg, int worker)
                           (long long)id);
         if (l->gens.n > 0)
                 mls_gens_result(&l->gens, l->ds.generation[id], msg[3] != 0.0);
+        if ((int)msg[1] >= 0 && (int)msg[1] < MLS_ST_COUNT)
+                l->by_status[(int)msg[1]]++;
         l->inflight[worker]--;
         l->busy--;
 }
@@ -173,7 +177,7 @@ static void on_result(struct lead *l, const double *msg, int worker)
 /* receive_one - wait for one result, record it, return the rank that sent it. */
 static int receive_one(struct lead *l)
 {
-        int m = mls_builtin_get(l->card->builtin)->nobs, mrc;
+        int m = l->card->nobs, mrc;
         MPI_Status st;
 
         mrc = MPI_Recv(l->msg, HEAD_RESULT + m, MPI_DOUBLE, MPI_ANY_SOURCE, MLS_TAG_RESULT, l->comm, &st);
@@ -235,6 +239,21 @@ static bool checkpoint_due(const struct lead *l)
         return mls_now() - l->last_checkpoint >= l->card->checkpoint_seconds;
 }
 
+/* report_failure - the first failures of a rank are logged with their point id and reason. */
+#define REPORT_FIRST 5
+static void report_failure(const struct mls_row *row, int rank)
+{
+        static int reported;
+
+        if (row->status == MLS_ST_OK || reported > REPORT_FIRST)
+                return;
+        if (++reported <= REPORT_FIRST)
+                MLS_LOG(MLS_LOG_WARN, "point %lld: %s: %s", (long long)row->id, mls_status_name(row->status),
+                        row->error && row->error[0] ? row->error : "no reason given");
+        else
+                MLS_LOG(MLS_LOG_WARN, "rank %d: more points failed; every reason is in /points/error", rank);
+}
+
 /* Alone, rank 0 evaluates every point itself. */
 static mls_rc lead_alone(struct lead *l)
 {
@@ -244,8 +263,9 @@ static mls_rc lead_alone(struct lead *l)
         mls_rc rc = MLS_OK;
 
         while (rc == MLS_OK && !budget_spent(l) && next_point(l, &id, &u)) {
-                mls_evaluate(&l->ev, u, &row);
-                row.id = id;
+                mls_evaluate(l->ev, id, u, &row);
+                report_failure(&row, 0);
+                l->by_status[row.status]++;
                 row.generation = l->ds.generation[id];
                 row.origin = l->ds.origin[id];
                 row.worker = 0;
@@ -328,7 +348,7 @@ static mls_rc lead(MPI_Comm comm, const struct mls_card *card, mls_store *store,
                    const struct mls_farm_opts *opts)
 {
         struct lead l = {.card = card, .comm = comm, .store = store};
-        int d = card->nparams, m = mls_builtin_get(card->builtin)->nobs;
+        int d = card->nparams, m = card->nobs;
         mls_rc rc;
 
         MPI_Comm_size(comm, &l.size);
@@ -337,8 +357,8 @@ static mls_rc lead(MPI_Comm comm, const struct mls_card *card, mls_store *store,
         l.ops = mls_method_get(card->method);
         mls_rng_init(&l.rng, card->seed, 0);
         mls_dataset_init(&l.ds, d, m);
-        mls_rows_init(&l.rows, d, m, card->nterms);
-        mls_evaluator_init(&l.ev, card);
+        mls_rows_init(&l.rows, d, m, card->nterms, card->phys.nkeep);
+        l.ev = opts->ev;
         l.queue_u = mls_calloc((size_t)QUEUE * (size_t)d, sizeof(double));
         l.queue_origin = mls_calloc(QUEUE, sizeof(int8_t));
         l.queue_gen = mls_calloc(QUEUE, sizeof(int32_t));
@@ -365,6 +385,16 @@ static mls_rc lead(MPI_Comm comm, const struct mls_card *card, mls_store *store,
         rc = l.size == 1 ? lead_alone(&l) : lead_workers(&l);
         if (rc == MLS_OK)
                 MLS_LOG_ROOT(MLS_LOG_INFO, "stopping: %s", stop_reason(&l));
+        if (rc == MLS_OK && l.by_status[MLS_ST_OK] < run_points(&l)) {
+                char line[512];
+                int w = 0;
+
+                for (int st = 0; st < MLS_ST_COUNT; st++)
+                        if (l.by_status[st] > 0)
+                                w += snprintf(line + w, sizeof(line) - (size_t)w, "%s%s %lld", w ? ", " : "",
+                                              mls_status_name(st), (long long)l.by_status[st]);
+                MLS_LOG_ROOT(MLS_LOG_INFO, "points by status: %s (reasons in /points/error)", line);
+        }
         /* The last checkpoint also releases the workers, even after a failure. */
         if (rc == MLS_OK)
                 rc = checkpoint(&l, true);
@@ -374,7 +404,6 @@ static mls_rc lead(MPI_Comm comm, const struct mls_card *card, mls_store *store,
         free(l.queue_gen);
         free(l.queue_origin);
         free(l.queue_u);
-        mls_evaluator_fini(&l.ev);
         mls_rows_fini(&l.rows);
         mls_dataset_fini(&l.ds);
         free(l.inflight);
@@ -383,9 +412,8 @@ static mls_rc lead(MPI_Comm comm, const struct mls_card *card, mls_store *store,
 
 /* ------------------------------------------------------------------ workers */
 
-static mls_rc work(MPI_Comm comm, const struct mls_card *card, mls_store *store)
+static mls_rc work(MPI_Comm comm, const struct mls_card *card, mls_store *store, struct mls_evaluator *ev)
 {
-        struct mls_evaluator ev;
         struct mls_rows rows;
         struct mls_row row;
         int d = card->nparams, m, rank, last = 0;
@@ -394,9 +422,8 @@ static mls_rc work(MPI_Comm comm, const struct mls_card *card, mls_store *store)
         mls_rc rc = MLS_OK;
 
         MPI_Comm_rank(comm, &rank);
-        mls_evaluator_init(&ev, card);
-        m = ev.m;
-        mls_rows_init(&rows, d, m, card->nterms);
+        m = ev->m;
+        mls_rows_init(&rows, d, m, card->nterms, card->phys.nkeep);
         in = mls_calloc((size_t)(HEAD_POINT + d), sizeof(double));
         out = mls_calloc((size_t)(HEAD_RESULT + m), sizeof(double));
         while (!last && rc == MLS_OK) {
@@ -409,8 +436,8 @@ static mls_rc work(MPI_Comm comm, const struct mls_card *card, mls_store *store)
                         if (MPI_Recv(in, HEAD_POINT + d, MPI_DOUBLE, 0, MLS_TAG_POINT, comm,
                                      MPI_STATUS_IGNORE) != MPI_SUCCESS)
                                 MLS_ABORT("receiving a point failed");
-                        mls_evaluate(&ev, in + HEAD_POINT, &row);
-                        row.id = (int64_t)in[0];
+                        mls_evaluate(ev, (int64_t)in[0], in + HEAD_POINT, &row);
+                        report_failure(&row, rank);
                         row.generation = (int32_t)in[1];
                         row.origin = (int8_t)in[2];
                         row.worker = rank;
@@ -446,7 +473,6 @@ static mls_rc work(MPI_Comm comm, const struct mls_card *card, mls_store *store)
         free(out);
         free(in);
         mls_rows_fini(&rows);
-        mls_evaluator_fini(&ev);
         return rc;
 }
 
@@ -456,5 +482,5 @@ mls_rc mls_farm_run(MPI_Comm comm, const struct mls_card *card, mls_store *store
         int rank;
 
         MPI_Comm_rank(comm, &rank);
-        return rank == 0 ? lead(comm, card, store, opts) : work(comm, card, store);
+        return rank == 0 ? lead(comm, card, store, opts) : work(comm, card, store, opts->ev);
 }

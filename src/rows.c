@@ -13,9 +13,10 @@ const char *mls_origin_name(int origin)
         return origin >= 0 && origin < MLS_ORIGIN_COUNT ? origin_names[origin] : "unknown";
 }
 
-void mls_rows_init(struct mls_rows *r, int d, int m, int k)
+void mls_rows_init(struct mls_rows *r, int d, int m, int k, int nkeep)
 {
         memset(r, 0, sizeof(*r));
+        r->nkeep = nkeep;
         r->d = d;
         r->m = m;
         r->k = k;
@@ -35,7 +36,10 @@ void mls_rows_fini(struct mls_rows *r)
         mls_free(&r->nll);
         mls_free(&r->good);
         mls_free(&r->seconds);
-        r->n = r->cap = 0;
+        mls_free(&r->error);
+        mls_free(&r->kept);
+        mls_free(&r->blob);
+        r->n = r->cap = r->blob_n = r->blob_cap = 0;
 }
 
 static void rows_grow(struct mls_rows *r)
@@ -54,6 +58,8 @@ static void rows_grow(struct mls_rows *r)
         r->nll = mls_realloc(r->nll, cap, sizeof(*r->nll));
         r->good = mls_realloc(r->good, cap, sizeof(*r->good));
         r->seconds = mls_realloc(r->seconds, cap, sizeof(*r->seconds));
+        r->error = mls_realloc(r->error, cap, MLS_ERROR_LEN);
+        r->kept = mls_realloc(r->kept, cap * (size_t)(r->nkeep > 0 ? r->nkeep : 1), sizeof(int64_t));
         r->cap = (int64_t)cap;
 }
 
@@ -75,10 +81,27 @@ void mls_rows_append(struct mls_rows *r, const struct mls_row *row)
         r->nll[i] = row->nll;
         r->good[i] = row->good;
         r->seconds[i] = row->seconds;
+        memset(r->error + i * MLS_ERROR_LEN, 0, MLS_ERROR_LEN);
+        if (row->error)
+                strncpy(r->error + i * MLS_ERROR_LEN, row->error, MLS_ERROR_LEN - 1);
+        for (int j = 0; j < r->nkeep; j++) {
+                int64_t len = row->kept && row->kept[j] ? row->kept_len[j] : -1;
+
+                r->kept[i * r->nkeep + j] = len;
+                if (len <= 0)
+                        continue;
+                if (r->blob_n + len > r->blob_cap) {
+                        r->blob_cap = 2 * (r->blob_n + len);
+                        r->blob = mls_realloc(r->blob, (size_t)r->blob_cap, 1);
+                }
+                memcpy(r->blob + r->blob_n, row->kept[j], (size_t)len);
+                r->blob_n += len;
+        }
         r->n++;
 }
 
 void mls_rows_clear(struct mls_rows *r)
 {
         r->n = 0;
+        r->blob_n = 0;
 }

@@ -40,11 +40,13 @@ enum col {
         COL_NLL,
         COL_GOOD,
         COL_SECONDS,
+        COL_ERROR,
         NCOLS
 };
 
 static const char *const col_names[NCOLS] = {
-        "id", "generation", "origin", "worker", "status", "u", "x", "obs", "terms", "nll", "good", "seconds",
+        "id",  "generation", "origin", "worker", "status",  "u",     "x",
+        "obs", "terms",      "nll",    "good",   "seconds", "error",
 };
 
 /* /generations: one 1-D column per field of struct mls_gen_row. */
@@ -79,10 +81,17 @@ struct mls_store {
         hid_t gens, gen_dset[NGENCOLS];
         int64_t gen_rows;
         hid_t dset[NCOLS];
-        hid_t status_t, origin_t, bool_t;
+        hid_t status_t, origin_t, bool_t, error_t;
         int d, m, k;
         int64_t rows;
+        /* /outputs/<name>/{offset, size, data}: physics.keep files, row i = /points row i */
+        int nkeep;
+        hid_t outputs, *keep_dset; /* 3 per kept file */
+        int64_t *keep_bytes;
 };
+
+enum { KEEP_OFFSET, KEEP_SIZE, KEEP_DATA, NKEEPCOLS };
+static const char *const keep_col_names[NKEEPCOLS] = {"offset", "size", "data"};
 
 static mls_rc h5_fail_at(const char *file, int line, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
@@ -191,23 +200,68 @@ static const char *bool_name(int i)
         return i ? "TRUE" : "FALSE";
 }
 
-static mls_rc create_column(mls_store *s, enum col c, hid_t type, int width)
+/*
+ * create_dataset - an extensible dataset @name in @g of rows of @width values (0: 1-D),
+ * chunked by @chunk_rows; @deflate compresses it (parallel HDF5 writes filtered datasets
+ * collectively only, as every write here is).
+ */
+static hid_t create_dataset(hid_t g, const char *name, hid_t type, int width, hsize_t chunk_rows,
+                            bool deflate)
 {
         hsize_t dims[2] = {0, (hsize_t)width}, maxdims[2] = {H5S_UNLIMITED, (hsize_t)width};
-        hsize_t chunk[2] = {CHUNK_ROWS, (hsize_t)(width > 0 ? width : 1)};
+        hsize_t chunk[2] = {chunk_rows, (hsize_t)(width > 0 ? width : 1)};
         int rank = width > 0 ? 2 : 1;
-        hid_t sp = H5Screate_simple(rank, dims, maxdims), dcpl = H5Pcreate(H5P_DATASET_CREATE);
-        mls_rc rc = MLS_OK;
+        hid_t sp = H5Screate_simple(rank, dims, maxdims), dcpl = H5Pcreate(H5P_DATASET_CREATE), d = -1;
 
-        if (sp < 0 || dcpl < 0 || H5Pset_chunk(dcpl, rank, chunk) < 0)
-                rc = MLS_H5_FAIL("setting up column /points/%s", col_names[c]);
-        else if ((s->dset[c] =
-                          H5Dcreate2(s->points, col_names[c], type, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0)
-                rc = MLS_H5_FAIL("creating column /points/%s", col_names[c]);
+        if (sp >= 0 && dcpl >= 0 && H5Pset_chunk(dcpl, rank, chunk) >= 0 &&
+            (!deflate || H5Pset_deflate(dcpl, 4) >= 0))
+                d = H5Dcreate2(g, name, type, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
         if (sp >= 0)
                 H5Sclose(sp);
         if (dcpl >= 0)
                 H5Pclose(dcpl);
+        return d;
+}
+
+static mls_rc create_column(mls_store *s, enum col c, hid_t type, int width)
+{
+        /* the error column is mostly empty strings: compressed, it costs next to nothing */
+        if ((s->dset[c] = create_dataset(s->points, col_names[c], type, width, CHUNK_ROWS, c == COL_ERROR)) <
+            0)
+                return MLS_H5_FAIL("creating column /points/%s", col_names[c]);
+        return MLS_OK;
+}
+
+static mls_rc create_outputs(mls_store *s, const struct mls_card *card)
+{
+        mls_rc rc = MLS_OK;
+
+        s->nkeep = card->phys.nkeep;
+        if (s->nkeep == 0)
+                return MLS_OK;
+        s->keep_dset = mls_calloc((size_t)s->nkeep * NKEEPCOLS, sizeof(hid_t));
+        s->keep_bytes = mls_calloc((size_t)s->nkeep, sizeof(int64_t));
+        for (int i = 0; i < s->nkeep * NKEEPCOLS; i++)
+                s->keep_dset[i] = H5I_INVALID_HID;
+        if ((s->outputs = H5Gcreate2(s->fid, "outputs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0)
+                return MLS_H5_FAIL("creating group /outputs");
+        for (int j = 0; j < s->nkeep && rc == MLS_OK; j++) {
+                hid_t g = H5Gcreate2(s->outputs, card->phys.keep[j], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+
+                if (g < 0)
+                        return MLS_H5_FAIL("creating group /outputs/%s", card->phys.keep[j]);
+                s->keep_dset[j * NKEEPCOLS + KEEP_OFFSET] =
+                        create_dataset(g, "offset", H5T_NATIVE_INT64, 0, CHUNK_ROWS, false);
+                s->keep_dset[j * NKEEPCOLS + KEEP_SIZE] =
+                        create_dataset(g, "size", H5T_NATIVE_INT64, 0, CHUNK_ROWS, false);
+                s->keep_dset[j * NKEEPCOLS + KEEP_DATA] =
+                        create_dataset(g, "data", H5T_NATIVE_UINT8, 0, 1 << 20, true);
+                for (int k = 0; k < NKEEPCOLS; k++)
+                        if (s->keep_dset[j * NKEEPCOLS + k] < 0)
+                                rc = MLS_H5_FAIL("creating /outputs/%s/%s", card->phys.keep[j],
+                                                 keep_col_names[k]);
+                H5Gclose(g);
+        }
         return rc;
 }
 
@@ -225,7 +279,8 @@ static mls_rc create_columns(mls_store *s)
             (rc = create_column(s, COL_X, H5T_NATIVE_DOUBLE, s->d)) != MLS_OK ||
             (rc = create_column(s, COL_OBS, H5T_NATIVE_DOUBLE, s->m)) != MLS_OK ||
             (rc = create_column(s, COL_TERMS, H5T_NATIVE_DOUBLE, s->k)) != MLS_OK ||
-            (rc = create_column(s, COL_GOOD, s->bool_t, 0)) != MLS_OK)
+            (rc = create_column(s, COL_GOOD, s->bool_t, 0)) != MLS_OK ||
+            (rc = create_column(s, COL_ERROR, s->error_t, 0)) != MLS_OK)
                 return rc;
         for (size_t i = 0; i < sizeof(real_cols) / sizeof(real_cols[0]); i++)
                 if ((rc = create_column(s, real_cols[i], H5T_NATIVE_DOUBLE, 0)) != MLS_OK)
@@ -318,7 +373,8 @@ static mls_rc write_root_attrs(mls_store *s, const struct mls_card *card)
             (rc = attr_string(s->fid, "run_card", card->text)) == MLS_OK &&
             (rc = attr_f64(s->fid, "nll_cap", MLS_NLL_CAP)) == MLS_OK &&
             (rc = attr_f64(s->fid, "nll_below", card->nll_below)) == MLS_OK)
-                rc = attr_string(s->fid, "physics", mls_builtin_get(card->builtin)->name);
+                rc = attr_string(s->fid, "physics",
+                                 card->builtin >= 0 ? mls_builtin_get(card->builtin)->name : "external");
         return rc;
 }
 
@@ -386,6 +442,7 @@ mls_rc mls_store_create(MPI_Comm comm, const char *path, bool force, const struc
         *out = NULL;
         s->comm = comm;
         s->fid = s->points = s->dxpl = s->status_t = s->origin_t = s->bool_t = s->gens = H5I_INVALID_HID;
+        s->error_t = s->outputs = H5I_INVALID_HID;
         for (int i = 0; i < NCOLS; i++)
                 s->dset[i] = H5I_INVALID_HID;
         for (int i = 0; i < NGENCOLS; i++)
@@ -402,6 +459,9 @@ mls_rc mls_store_create(MPI_Comm comm, const char *path, bool force, const struc
         s->status_t = enum_type(MLS_ST_COUNT, mls_status_name);
         s->origin_t = enum_type(MLS_ORIGIN_COUNT, mls_origin_name);
         s->bool_t = enum_type(2, bool_name);
+        s->error_t = H5Tcopy(H5T_C_S1);
+        H5Tset_size(s->error_t, MLS_ERROR_LEN);
+        H5Tset_strpad(s->error_t, H5T_STR_NULLPAD);
         s->dxpl = H5Pcreate(H5P_DATASET_XFER);
         /* REQUIRED: collective writes; ranks without rows still take part with empty selections. */
         if (s->dxpl < 0 || H5Pset_dxpl_mpio(s->dxpl, H5FD_MPIO_COLLECTIVE) < 0)
@@ -409,8 +469,9 @@ mls_rc mls_store_create(MPI_Comm comm, const char *path, bool force, const struc
         else if ((s->points = H5Gcreate2(s->fid, "points", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0)
                 rc = MLS_H5_FAIL("creating group /points in %s", path);
         if (rc == MLS_OK && (rc = create_columns(s)) == MLS_OK && (rc = create_gens(s)) == MLS_OK &&
-            (rc = write_names(s, card, obs_names)) == MLS_OK && (rc = write_root_attrs(s, card)) == MLS_OK &&
-            (rc = attr_i64(s->points, "rows", 0)) == MLS_OK && H5Fflush(s->fid, H5F_SCOPE_GLOBAL) < 0)
+            (rc = create_outputs(s, card)) == MLS_OK && (rc = write_names(s, card, obs_names)) == MLS_OK &&
+            (rc = write_root_attrs(s, card)) == MLS_OK && (rc = attr_i64(s->points, "rows", 0)) == MLS_OK &&
+            H5Fflush(s->fid, H5F_SCOPE_GLOBAL) < 0)
                 rc = MLS_H5_FAIL("flushing new file %s", path);
         rc = mls_agree(comm, rc);
 out:
@@ -475,6 +536,74 @@ static mls_rc write_column(mls_store *s, enum col c, hid_t memtype, int width, c
         return write_rows(s, s->dset[c], what, memtype, width, buf, offset, n, total);
 }
 
+/*
+ * write_kept - /outputs: per kept file, this rank's rows' sizes and global byte offsets,
+ * then its bytes after every lower rank's. Collective.
+ */
+static mls_rc write_kept(mls_store *s, const struct mls_rows *r, int64_t offset, int64_t n, int64_t sum)
+{
+        int64_t *col = mls_calloc((size_t)n + 1, sizeof(int64_t)),
+                *pos = mls_calloc((size_t)n + 1, sizeof(int64_t));
+        int64_t *bytes = mls_calloc((size_t)s->size, sizeof(int64_t));
+        char *data = mls_calloc((size_t)r->blob_n + 1, 1);
+        mls_rc rc = MLS_OK;
+
+        /* where each row's files start in the blob */
+        for (int64_t i = 0, b = 0; i < n; i++) {
+                pos[i] = b;
+                for (int j = 0; j < s->nkeep; j++)
+                        b += r->kept[i * s->nkeep + j] > 0 ? r->kept[i * s->nkeep + j] : 0;
+        }
+        for (int j = 0; j < s->nkeep && rc == MLS_OK; j++) {
+                int64_t mine = 0, start = s->keep_bytes[j], total = s->keep_bytes[j];
+                char what[300];
+
+                for (int64_t i = 0; i < n; i++) {
+                        int64_t len = r->kept[i * s->nkeep + j], skip = 0;
+
+                        for (int k = 0; k < j; k++)
+                                skip += r->kept[i * s->nkeep + k] > 0 ? r->kept[i * s->nkeep + k] : 0;
+                        if (len > 0)
+                                memcpy(data + mine, r->blob + pos[i] + skip, (size_t)len);
+                        mine += len > 0 ? len : 0;
+                }
+                if (MPI_Allgather(&mine, 1, MPI_INT64_T, bytes, 1, MPI_INT64_T, s->comm) != MPI_SUCCESS)
+                        MLS_ABORT("MPI_Allgather of output sizes failed");
+                for (int i = 0; i < s->size; i++) {
+                        if (i < s->rank)
+                                start += bytes[i];
+                        total += bytes[i];
+                }
+                /* offsets: running sum from this rank's start */
+                for (int64_t i = 0, o = start; i < n; i++) {
+                        int64_t len = r->kept[i * s->nkeep + j];
+
+                        col[i] = len > 0 ? o : -1;
+                        o += len > 0 ? len : 0;
+                }
+                snprintf(what, sizeof(what), "/outputs/%d/offset", j);
+                rc = write_rows(s, s->keep_dset[j * NKEEPCOLS + KEEP_OFFSET], what, H5T_NATIVE_INT64, 0, col,
+                                offset, n, sum);
+                for (int64_t i = 0; i < n; i++)
+                        col[i] = r->kept[i * s->nkeep + j];
+                snprintf(what, sizeof(what), "/outputs/%d/size", j);
+                if (rc == MLS_OK)
+                        rc = write_rows(s, s->keep_dset[j * NKEEPCOLS + KEEP_SIZE], what, H5T_NATIVE_INT64, 0,
+                                        col, offset, n, sum);
+                snprintf(what, sizeof(what), "/outputs/%d/data", j);
+                if (rc == MLS_OK)
+                        rc = write_rows(s, s->keep_dset[j * NKEEPCOLS + KEEP_DATA], what, H5T_NATIVE_UINT8, 0,
+                                        data, start, mine, total);
+                if (rc == MLS_OK)
+                        s->keep_bytes[j] = total;
+        }
+        free(col);
+        free(pos);
+        free(bytes);
+        free(data);
+        return rc;
+}
+
 mls_rc mls_store_append(mls_store *s, const struct mls_rows *r, int64_t *total)
 {
         int64_t *counts = mls_calloc((size_t)s->size, sizeof(int64_t));
@@ -503,8 +632,10 @@ mls_rc mls_store_append(mls_store *s, const struct mls_rows *r, int64_t *total)
             (rc = write_column(s, COL_OBS, H5T_NATIVE_DOUBLE, s->m, r->obs, offset, n, sum)) == MLS_OK &&
             (rc = write_column(s, COL_TERMS, H5T_NATIVE_DOUBLE, s->k, r->terms, offset, n, sum)) == MLS_OK &&
             (rc = write_column(s, COL_NLL, H5T_NATIVE_DOUBLE, 0, r->nll, offset, n, sum)) == MLS_OK &&
-            (rc = write_column(s, COL_GOOD, s->bool_t, 0, r->good, offset, n, sum)) == MLS_OK)
-                rc = write_column(s, COL_SECONDS, H5T_NATIVE_DOUBLE, 0, r->seconds, offset, n, sum);
+            (rc = write_column(s, COL_GOOD, s->bool_t, 0, r->good, offset, n, sum)) == MLS_OK &&
+            (rc = write_column(s, COL_ERROR, s->error_t, 0, r->error, offset, n, sum)) == MLS_OK &&
+            (rc = write_column(s, COL_SECONDS, H5T_NATIVE_DOUBLE, 0, r->seconds, offset, n, sum)) == MLS_OK)
+                rc = write_kept(s, r, offset, n, sum);
         if ((rc = mls_agree(s->comm, rc)) != MLS_OK)
                 return rc;
         /* The commit marker goes last: readers trust /points@rows, not the extent. */
@@ -869,6 +1000,15 @@ mls_rc mls_store_close(mls_store **sp)
                         H5Dclose(s->gen_dset[i]);
         if (s->gens >= 0)
                 H5Gclose(s->gens);
+        for (int i = 0; s->keep_dset && i < s->nkeep * NKEEPCOLS; i++)
+                if (s->keep_dset[i] >= 0)
+                        H5Dclose(s->keep_dset[i]);
+        mls_free(&s->keep_dset);
+        mls_free(&s->keep_bytes);
+        if (s->outputs >= 0)
+                H5Gclose(s->outputs);
+        if (s->error_t >= 0)
+                H5Tclose(s->error_t);
         if (s->dxpl >= 0)
                 H5Pclose(s->dxpl);
         if (s->status_t >= 0)

@@ -28,7 +28,7 @@ enum mls_term_kind {
 
 struct mls_term {
         char *obs;     /* observable name */
-        int obs_index; /* index into the physics model's observables */
+        int obs_index; /* index into the card's observables (obs) */
         enum mls_term_kind kind;
         double mean; /* gauss: mean; upper/lower: limit */
         double sigma;
@@ -66,6 +66,71 @@ struct mls_search_card {
         int validity_classifier;       /* mls: a valid/invalid classifier vetoes candidates */
 };
 
+/*
+ * physics: a built-in model, or a chain of external programs run per point in a private
+ * scratch directory (physics.h; defaults in src/card.c, README and the man page).
+ */
+#define MLS_CARD_MAX_INDICES 8
+enum mls_obs_kind { MLS_OBS_BUILTIN = 0, MLS_OBS_SLHA, MLS_OBS_TABLE, MLS_OBS_TEXT, MLS_OBS_EXPR };
+
+struct mls_obs {
+        char *name;
+        enum mls_obs_kind kind;
+        int builtin_index; /* builtin: index into the model's observables */
+        char *file;        /* slha/table/text: file name in the scratch directory */
+        char *key;         /* slha: block name (or DECAY, DECAY1L); table: column name (NULL: by
+                              index); text: the name on the line */
+        int nidx;          /* slha: integer indices; table: 1 (column index, 0-based, in idx[0]) */
+        int idx[MLS_CARD_MAX_INDICES];
+        double q; /* slha: Q= of the block (NAN: the last block of that name) */
+        int row;  /* table: 0-based data row, -1 the last */
+        char *expr;
+        int has_valid; /* a validity cut: the point is invalid outside [lo, hi] */
+        double lo, hi;
+};
+
+/* An input file rendered per point: text with {name} / {name:fmt} placeholders, or SLHA entries set. */
+struct mls_slha_set {
+        int param; /* index into params */
+        char *block;
+        int nidx;
+        int idx[MLS_CARD_MAX_INDICES];
+};
+struct mls_template {
+        char *from; /* absolute path of the template */
+        char *to;   /* file name in the scratch directory */
+        char *text; /* the template's bytes */
+        size_t len;
+        int slha; /* set SLHA entries instead of replacing placeholders */
+        int nset;
+        struct mls_slha_set *set;
+};
+
+struct mls_program {
+        char *name;
+        int argc;
+        char **argv; /* argv[0] resolved to an absolute path; others may hold placeholders */
+        int nenv;
+        char **env; /* "NAME=value" */
+        double timeout;
+        char *output; /* a file the program must produce (NULL: none) */
+};
+
+struct mls_physics_card {
+        char *scratch; /* parent of the per-rank scratch directories (NULL: /dev/shm or $TMPDIR) */
+        int keep_scratch;
+        double kill_grace; /* seconds between SIGTERM and SIGKILL */
+        int nfiles;
+        char **files; /* absolute paths copied into each scratch directory once */
+        int ntemplates;
+        struct mls_template *templates;
+        int nprograms;
+        struct mls_program *programs;
+        char *slha; /* the default file of slha observables */
+        int nkeep;
+        char **keep; /* output files stored per point in /outputs */
+};
+
 struct mls_card {
         /* where it came from */
         char *path; /* as given on the command line */
@@ -87,7 +152,10 @@ struct mls_card {
         int nparams;
         struct mls_param *params;
         /* physics: */
-        int builtin; /* index into the built-in model table (physics.h) */
+        int builtin; /* index into the built-in model table (physics.h); -1: external programs */
+        struct mls_physics_card phys;
+        int nobs; /* observables: the built-in model's, then the card's own */
+        struct mls_obs *obs;
         /* likelihood: */
         int nterms;
         struct mls_term *terms;

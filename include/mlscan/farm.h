@@ -13,8 +13,10 @@
 #include "mlscan/store.h"
 
 struct mls_seed;
+struct mls_evaluator;
 struct mls_farm_opts {
         int inflight;                /* points in flight per worker */
+        struct mls_evaluator *ev;    /* this rank's evaluator (rank 0: only when alone), borrowed */
         const struct mls_seed *seed; /* rank 0: points of run.start_from (NULL or empty: none) */
 };
 

@@ -177,7 +177,7 @@ static mls_rc learner_create(enum kind kind, const struct mls_card *card, void *
         L->card = card;
         L->sc = &card->search;
         L->d = card->nparams;
-        L->m = mls_builtin_get(card->builtin)->nobs;
+        L->m = card->nobs;
         L->gen = -1;
         L->f = card->search.random_fraction >= 0
                        ? card->search.random_fraction

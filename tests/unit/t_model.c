@@ -813,6 +813,7 @@ static double good_fraction(const char *name, const double *scale, int d, double
         struct mls_card card;
         struct mls_evaluator ev;
         struct mls_row row;
+        struct mls_obs obs = {.name = "L", .kind = MLS_OBS_BUILTIN};
         struct mls_rng r;
         struct volume_tally v = {0, 0, 0, -1, 0, 0.0, 0.0};
         double u[3];
@@ -824,10 +825,16 @@ static double good_fraction(const char *name, const double *scale, int d, double
         card.params = params;
         card.builtin = mls_builtin_find(name);
         ck_assert_int_ge(card.builtin, 0);
+        card.nobs = 1;
+        card.obs = &obs;
         card.nterms = 1;
         card.terms = &term;
         card.nll_below = -log(lcut);
-        mls_evaluator_init(&ev, &card);
+        {
+                char err[256];
+
+                ck_assert_int_eq(mls_evaluator_init(&ev, &card, 0, err, sizeof(err)), MLS_OK);
+        }
         ck_assert_int_eq(ev.d, d);
         ck_assert_int_eq(ev.m, 1);
         ck_assert_int_eq(ev.k, 1);
@@ -836,7 +843,7 @@ static double good_fraction(const char *name, const double *scale, int d, double
                 for (int j = 0; j < d; j++)
                         u[j] = mls_rng_uniform(&r);
                 memset(&row, 0, sizeof(row));
-                mls_evaluate(&ev, u, &row);
+                mls_evaluate(&ev, 0, u, &row);
                 volume_row(&v, &row, u, d, scale, &term, card.nll_below, i);
         }
         mls_evaluator_fini(&ev);
@@ -907,25 +914,32 @@ START_TEST(eval_nonfinite)
         struct mls_card card;
         struct mls_evaluator ev;
         struct mls_row row;
+        struct mls_obs obs = {.name = "logL", .kind = MLS_OBS_BUILTIN};
         const double far[2] = {1.0, 1.0}, mid[2] = {0.5, 0.5};
 
         memset(&card, 0, sizeof(card));
         card.nparams = 2;
         card.params = params;
         card.builtin = mls_builtin_find("gaussian_shells");
+        card.nobs = 1;
+        card.obs = &obs;
         card.nterms = 1;
         card.terms = &term;
         card.nll_below = INFINITY;
         ck_assert_int_ge(card.builtin, 0);
-        mls_evaluator_init(&ev, &card);
-        mls_evaluate(&ev, far, &row);
+        {
+                char err[256];
+
+                ck_assert_int_eq(mls_evaluator_init(&ev, &card, 0, err, sizeof(err)), MLS_OK);
+        }
+        mls_evaluate(&ev, 0, far, &row);
         ck_assert(!isfinite(row.obs[0]));
         ck_assert_int_eq(row.status, MLS_ST_NONFINITE);
         ck_assert_double_eq(row.terms[0], MLS_NLL_CAP);
         ck_assert_double_eq(row.nll, MLS_NLL_CAP);
         ck_assert(!row.good);
         /* the evaluator keeps no state from a failed point: the centre is ok again */
-        mls_evaluate(&ev, mid, &row);
+        mls_evaluate(&ev, 0, mid, &row);
         ck_assert_int_eq(row.status, MLS_ST_OK);
         ck_assert_double_eq(row.x[0], 0.0);
         ck_assert(row.good);

@@ -1,0 +1,318 @@
+/* proc.c - spawn, wait with a timeout, kill the whole process group, reap. */
+#define _GNU_SOURCE 1
+#include <config.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mlscan/proc.h"
+#include "mlscan/util.h"
+
+extern char **environ;
+
+static double now(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void nap(double s)
+{
+        struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+
+        nanosleep(&ts, NULL);
+}
+
+static int open_pidfd(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+        return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+        (void)pid;
+        errno = ENOSYS;
+        return -1;
+#endif
+}
+
+/*
+ * wait_exit - wait up to @timeout seconds (< 0: forever) for @pid to exit, leaving it a
+ * zombie (so its process group stays reserved). true when it has exited.
+ */
+static bool wait_exit(pid_t pid, int pidfd, double timeout, siginfo_t *info)
+{
+        double end = now() + timeout, step = 50e-6;
+
+        for (;;) {
+                memset(info, 0, sizeof(*info));
+                if (waitid(P_PID, (id_t)pid, info, WEXITED | WNOHANG | WNOWAIT) == 0 && info->si_pid == pid)
+                        return true;
+                if (timeout >= 0 && now() >= end)
+                        return false;
+                if (pidfd >= 0) {
+                        struct pollfd pf = {.fd = pidfd, .events = POLLIN};
+                        double left = timeout >= 0 ? end - now() : 3600.0;
+                        int ms = left > 0 ? (int)(left * 1000.0) + 1 : 0;
+
+                        if (poll(&pf, 1, ms) < 0 && errno != EINTR)
+                                nap(1e-3);
+                } else {
+                        nap(step);
+                        if (step < 5e-3)
+                                step *= 2;
+                }
+        }
+}
+
+int mls_proc_run(const struct mls_proc_spec *s, struct mls_proc_result *r)
+{
+        posix_spawn_file_actions_t fa;
+        posix_spawnattr_t at;
+        sigset_t none, all;
+        siginfo_t info;
+        pid_t pid;
+        int err, pidfd;
+        double t0 = now();
+        bool exited, timed_out = false;
+
+        memset(r, 0, sizeof(*r));
+        posix_spawn_file_actions_init(&fa);
+        posix_spawnattr_init(&at);
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_addopen(&fa, 1, s->out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        posix_spawn_file_actions_addopen(&fa, 2, s->err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+        posix_spawn_file_actions_addchdir_np(&fa, s->cwd);
+        sigemptyset(&none);
+        sigfillset(&all);
+        sigdelset(&all, SIGKILL);
+        sigdelset(&all, SIGSTOP);
+        /* Its own process group, no blocked signals, default dispositions (MPI may ignore SIGPIPE). */
+        posix_spawnattr_setpgroup(&at, 0);
+        posix_spawnattr_setsigmask(&at, &none);
+        posix_spawnattr_setsigdefault(&at, &all);
+        posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+        err = posix_spawn(&pid, s->argv[0], &fa, &at, s->argv, s->envp);
+        posix_spawn_file_actions_destroy(&fa);
+        posix_spawnattr_destroy(&at);
+        if (err != 0) {
+                r->end = MLS_PROC_NOT_STARTED;
+                r->code = err;
+                r->seconds = now() - t0;
+                return 0;
+        }
+        pidfd = open_pidfd(pid);
+        exited = wait_exit(pid, pidfd, s->timeout > 0 ? s->timeout : -1.0, &info);
+        if (!exited) {
+                timed_out = true;
+                kill(-pid, SIGTERM);
+                exited = wait_exit(pid, pidfd, s->grace, &info);
+                if (!exited) {
+                        kill(-pid, SIGKILL);
+                        exited = wait_exit(pid, pidfd, -1.0, &info);
+                }
+        }
+        /* The leader is a zombie now, so its group id cannot be reused: end what is left in it. */
+        kill(-pid, SIGKILL);
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+        if (pidfd >= 0)
+                close(pidfd);
+        r->seconds = now() - t0;
+        if (info.si_code == CLD_EXITED) {
+                r->end = MLS_PROC_EXITED;
+                r->code = info.si_status;
+        } else {
+                r->end = MLS_PROC_SIGNALED;
+                r->code = info.si_status;
+        }
+        if (timed_out)
+                r->end = MLS_PROC_TIMEOUT;
+        return exited ? 0 : -1;
+}
+
+void mls_proc_tail(const char *path, char *buf, size_t len)
+{
+        char raw[4097];
+        int fd = open(path, O_RDONLY | O_CLOEXEC), nl = 0;
+        off_t size;
+        ssize_t got = 0;
+        size_t start;
+
+        buf[0] = '\0';
+        if (fd < 0)
+                return;
+        size = lseek(fd, 0, SEEK_END);
+        if (size > 0 && lseek(fd, size > 4096 ? size - 4096 : 0, SEEK_SET) >= 0)
+                got = read(fd, raw, 4096);
+        close(fd);
+        if (got <= 0)
+                return;
+        raw[got] = '\0';
+        for (ssize_t i = 0; i < got; i++)
+                if (raw[i] == '\0' || raw[i] == '\r' || raw[i] == '\t')
+                        raw[i] = ' ';
+        /* walk back over up to 3 non-empty lines */
+        start = (size_t)got;
+        for (ssize_t i = got - 1; i >= 0 && nl < 3; i--) {
+                if (raw[i] == '\n' || i == 0) {
+                        size_t b = raw[i] == '\n' ? (size_t)i + 1 : 0;
+                        bool empty = true;
+
+                        for (size_t k = b; k < start && raw[k] != '\n'; k++)
+                                if (raw[k] != ' ')
+                                        empty = false;
+                        if (!empty) {
+                                nl++;
+                                start = b;
+                        } else if (nl == 0) {
+                                start = b;
+                        }
+                }
+        }
+        {
+                size_t o = 0;
+                bool sep = false;
+
+                for (size_t k = start; k < (size_t)got && o + 4 < len; k++) {
+                        unsigned char ch = (unsigned char)raw[k];
+
+                        if (ch == '\n') {
+                                sep = o > 0;
+                                continue;
+                        }
+                        if (sep) {
+                                o += (size_t)snprintf(buf + o, len - o, " | ");
+                                sep = false;
+                        }
+                        if (o + 1 < len)
+                                buf[o++] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
+                }
+                buf[o < len ? o : len - 1] = '\0';
+                /* trim trailing blanks */
+                while (o > 0 && buf[o - 1] == ' ')
+                        buf[--o] = '\0';
+        }
+}
+
+void mls_proc_describe(const char *name, const struct mls_proc_result *r, const char *err_path, char *buf,
+                       size_t len)
+{
+        char t[512];
+        int w = 0;
+
+        mls_proc_tail(err_path, t, sizeof(t));
+        switch (r->end) {
+        case MLS_PROC_EXITED: w = snprintf(buf, len, "%s: exit status %d", name, r->code); break;
+        case MLS_PROC_SIGNALED:
+                w = snprintf(buf, len, "%s: killed by signal %d (%s)", name, r->code, strsignal(r->code));
+                break;
+        case MLS_PROC_TIMEOUT:
+                w = snprintf(buf, len, "%s: timed out after %.3g s (ended by %s)", name, r->seconds,
+                             r->code == SIGKILL ? "SIGKILL" : "SIGTERM");
+                break;
+        case MLS_PROC_NOT_STARTED:
+                w = snprintf(buf, len, "%s: could not be started: %s", name, strerror(r->code));
+                break;
+        }
+        if (t[0] && w > 0 && (size_t)w < len)
+                snprintf(buf + w, len - (size_t)w, ": %s", t);
+}
+
+void mls_proc_become_reaper(void)
+{
+#ifdef PR_SET_CHILD_SUBREAPER
+        prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+#endif
+}
+
+/* kill every child listed in /proc/self/task/<tid>/children; returns how many */
+static int kill_children(void)
+{
+        DIR *d = opendir("/proc/self/task");
+        struct dirent *e;
+        int killed = 0;
+
+        if (!d)
+                return 0;
+        while ((e = readdir(d))) {
+                char path[300], buf[4096];
+                FILE *f;
+
+                if (e->d_name[0] == '.')
+                        continue;
+                snprintf(path, sizeof(path), "/proc/self/task/%s/children", e->d_name);
+                if (!(f = fopen(path, "r")))
+                        continue;
+                while (fscanf(f, "%4095s", buf) == 1) {
+                        long pid = strtol(buf, NULL, 10);
+
+                        if (pid > 1 && kill((pid_t)pid, SIGKILL) == 0)
+                                killed++;
+                }
+                fclose(f);
+        }
+        closedir(d);
+        return killed;
+}
+
+int mls_proc_reap(double wait)
+{
+        double end = now() + wait;
+        int killed = kill_children();
+
+        for (;;) {
+                pid_t p = waitpid(-1, NULL, WNOHANG);
+
+                if (p > 0)
+                        continue;
+                if (p < 0 && errno == ECHILD)
+                        break; /* no children at all */
+                if (now() >= end)
+                        break;
+                nap(1e-3);
+                killed += kill_children();
+        }
+        return killed;
+}
+
+char **mls_proc_clean_env(char *const *extra, int n)
+{
+        size_t count = 0, k = 0;
+        char **env;
+
+        for (char **e = environ; e && *e; e++)
+                count++;
+        env = mls_calloc(count + (size_t)n + 1, sizeof(char *));
+        for (char **e = environ; e && *e; e++) {
+                bool skip = !strncmp(*e, "OMPI_", 5) || !strncmp(*e, "PMIX_", 5) || !strncmp(*e, "PMI_", 4);
+
+                for (int i = 0; i < n && !skip; i++) {
+                        size_t nl = strcspn(extra[i], "=");
+
+                        skip = !strncmp(*e, extra[i], nl) && (*e)[nl] == '=';
+                }
+                if (!skip)
+                        env[k++] = mls_strdup(*e);
+        }
+        for (int i = 0; i < n; i++)
+                env[k++] = mls_strdup(extra[i]);
+        env[k] = NULL;
+        return env;
+}
