@@ -796,10 +796,11 @@ static mls_rc check_placeholders(struct parser *p, const yaml_node_t *n, const c
 
         for (int i = 0; i < c->nparams; i++)
                 names[i] = c->params[i].name;
-        t = mls_tmpl_text(s, strlen(s), names, c->nparams, what, err, sizeof(err));
+        t = mls_tmpl_text(s, strlen(s), names, c->nparams, "", err, sizeof(err));
         free(names);
+        /* the message is ":1:col: reason": the argument is named instead */
         if (!t)
-                return FAIL(p, n, "%s", err);
+                return FAIL(p, n, "%s: %s", what, strstr(err, ": ") ? strstr(err, ": ") + 2 : err);
         mls_tmpl_destroy(&t);
         return MLS_OK;
 }
@@ -1066,16 +1067,19 @@ static mls_rc parse_template(struct parser *p, const yaml_node_t *n, int i, stru
         t->slha = slha != NULL;
         if (set && (rc = parse_slha_set(p, set, sect, t, c)) != MLS_OK)
                 return rc;
+        snprintf(what, sizeof(what), "%s.%s", sect, from ? "from" : "slha");
         if (mls_read_file(t->from, &t->text, &t->len, err, sizeof(err)) != 0)
-                return FAIL(p, src, "%s: cannot read the template: %s", sect, err);
+                return FAIL(p, src, "%s: cannot read the template %s: %s", what, scalar(src),
+                            strchr(err, ':') ? strchr(err, ':') + 2 : err);
+        /* messages name the template as the card does (the resolved path depends on the machine) */
         if (t->slha) {
-                tm = mls_tmpl_slha(t->text, t->len, t->set, t->nset, t->from, err, sizeof(err));
+                tm = mls_tmpl_slha(t->text, t->len, t->set, t->nset, scalar(src), err, sizeof(err));
         } else {
                 const char **names = mls_calloc((size_t)c->nparams, sizeof(char *));
 
                 for (int k = 0; k < c->nparams; k++)
                         names[k] = c->params[k].name;
-                tm = mls_tmpl_text(t->text, t->len, names, c->nparams, t->from, err, sizeof(err));
+                tm = mls_tmpl_text(t->text, t->len, names, c->nparams, scalar(src), err, sizeof(err));
                 free(names);
         }
         if (!tm)

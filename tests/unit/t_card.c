@@ -512,6 +512,81 @@ static const char small_card[] = "stop: {evaluations: 10}\n"
                                  "likelihood: {F: nll}\n"
                                  "target: {nll_below: 0.1}\n";
 
+START_TEST(external_chain)
+{
+        const char *top = getenv("top_srcdir");
+        struct mls_card c;
+        const struct mls_physics_card *ph;
+        char want[8192];
+
+        parse_good("external.yaml", &c);
+        ph = &c.phys;
+        ck_assert_int_eq(c.builtin, -1);
+        snprintf(want, sizeof(want), "%s/scratch", top && *top ? top : ".");
+        if (top && *top)
+                ck_assert_str_eq(ph->scratch, want);
+        ck_assert_int_eq(ph->keep_scratch, 1);
+        ck_assert_double_eq(ph->kill_grace, 0.5);
+        ck_assert_int_eq(ph->nfiles, 1);
+        ck_assert_msg(ph->files[0][0] == '/' && strstr(ph->files[0], "/good/../templates/good.slha"), "%s",
+                      ph->files[0]);
+        ck_assert_int_eq(ph->ntemplates, 2);
+        ck_assert_int_eq(ph->templates[0].slha, 0);
+        ck_assert_str_eq(ph->templates[0].to, "in.dat");
+        ck_assert_int_eq(ph->templates[1].slha, 1);
+        ck_assert_int_eq(ph->templates[1].nset, 2);
+        ck_assert_int_eq(ph->templates[1].set[0].param, 1);
+        ck_assert_str_eq(ph->templates[1].set[1].block, "EXTPAR");
+        ck_assert_int_eq(ph->templates[1].set[1].nidx, 2);
+        ck_assert_int_eq(ph->templates[1].set[1].idx[1], 3);
+        ck_assert_int_eq(ph->nprograms, 2);
+        ck_assert_str_eq(ph->programs[0].name, "spheno");
+        ck_assert_msg(ph->programs[0].argv[0][0] == '/' && strstr(ph->programs[0].argv[0], "/sh"), "%s",
+                      ph->programs[0].argv[0]); /* found on PATH */
+        ck_assert_int_eq(ph->programs[0].argc, 3);
+        ck_assert_str_eq(ph->programs[0].argv[2], "echo {x:.3e}");
+        ck_assert_ptr_null(ph->programs[0].argv[3]);
+        ck_assert_int_eq(ph->programs[0].nenv, 2);
+        ck_assert_str_eq(ph->programs[0].env[0], "OMP_NUM_THREADS=1");
+        ck_assert_str_eq(ph->programs[0].env[1], "EMPTY=");
+        ck_assert_double_eq(ph->programs[0].timeout, 30);
+        ck_assert_str_eq(ph->programs[0].output, "SPheno.spc");
+        ck_assert_str_eq(ph->programs[1].name, "true");
+        ck_assert_double_eq(ph->programs[1].timeout, 3600); /* the default */
+        ck_assert_ptr_null(ph->programs[1].output);
+        ck_assert_int_eq(c.nobs, 8);
+        ck_assert_int_eq(c.obs[0].kind, MLS_OBS_SLHA);
+        ck_assert_str_eq(c.obs[0].file, "SPheno.spc"); /* the first program's output */
+        ck_assert(isnan(c.obs[0].q));
+        ck_assert_int_eq(c.obs[0].nidx, 1);
+        ck_assert_int_eq(c.obs[0].idx[0], 25);
+        ck_assert_str_eq(c.obs[1].file, "other.spc");
+        ck_assert_double_eq(c.obs[1].q, 1000);
+        ck_assert_str_eq(c.obs[1].key, "gauge");
+        ck_assert_int_eq(c.obs[3].nidx, 3);
+        ck_assert_int_eq(c.obs[3].idx[2], -5);
+        ck_assert_int_eq(c.obs[4].kind, MLS_OBS_TABLE);
+        ck_assert_str_eq(c.obs[4].key, "csq(tot)");
+        ck_assert_int_eq(c.obs[4].row, 0);
+        ck_assert_ptr_null(c.obs[5].key);
+        ck_assert_int_eq(c.obs[5].idx[0], 2); /* column 3, 0-based */
+        ck_assert_int_eq(c.obs[5].row, -1);
+        ck_assert_int_eq(c.obs[6].kind, MLS_OBS_TEXT);
+        ck_assert_str_eq(c.obs[6].key, "Omega");
+        ck_assert_int_eq(c.obs[7].kind, MLS_OBS_EXPR);
+        ck_assert_str_eq(c.obs[7].expr, "csq / 2 + x");
+        ck_assert_int_eq(c.obs[0].has_valid, 1);
+        ck_assert_double_eq(c.obs[0].lo, 120);
+        ck_assert_int_eq(c.obs[4].has_valid, 1);
+        ck_assert(isinf(c.obs[4].lo) && c.obs[4].lo < 0);
+        ck_assert_int_eq(c.obs[1].has_valid, 0);
+        ck_assert_int_eq(ph->nkeep, 2);
+        ck_assert_str_eq(ph->keep[1], "omega.txt");
+        ck_assert_int_eq(c.terms[1].obs_index, 7);
+        fini_zeroes(&c, "external.yaml");
+}
+END_TEST
+
 START_TEST(name_from_path)
 {
         static const struct {
@@ -603,6 +678,7 @@ static Suite *card_suite(void)
         tcase_add_test(good, term_loglike);
         tcase_add_test(good, term_nll);
         tcase_add_test(good, anchors_and_markers);
+        tcase_add_test(good, external_chain);
         tcase_add_test(api, name_from_path);
         tcase_add_test(api, text_is_copied);
         tcase_add_test(api, short_error_buffer);
