@@ -92,6 +92,7 @@ int mls_proc_run(const struct mls_proc_spec *s, struct mls_proc_result *r)
         bool exited, timed_out = false;
 
         memset(r, 0, sizeof(*r));
+        r->limit = s->timeout;
         posix_spawn_file_actions_init(&fa);
         posix_spawnattr_init(&at);
         posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
@@ -224,7 +225,7 @@ void mls_proc_describe(const char *name, const struct mls_proc_result *r, const 
                 w = snprintf(buf, len, "%s: killed by signal %d (%s)", name, r->code, strsignal(r->code));
                 break;
         case MLS_PROC_TIMEOUT:
-                w = snprintf(buf, len, "%s: timed out after %.3g s (ended by %s)", name, r->seconds,
+                w = snprintf(buf, len, "%s: timed out after %.6g s (ended by %s)", name, r->limit,
                              r->code == SIGKILL ? "SIGKILL" : "SIGTERM");
                 break;
         case MLS_PROC_NOT_STARTED:

@@ -28,7 +28,8 @@ enum mls_proc_end {
 struct mls_proc_result {
         enum mls_proc_end end;
         int code;
-        double seconds;
+        double seconds; /* wall time, the grace after a timeout included */
+        double limit;   /* the timeout it had */
 };
 
 /*
