@@ -19,9 +19,9 @@
 #include <stdlib.h>
 #include <time.h>
 
-#define PI 3.14159265358979323846
-#define NLL_CAP 710.7827128933840      /* MLS_NLL_CAP */
-#define NLL_BELOW 0.1053605156578263   /* -ln 0.9, the card's target.nll_below */
+#define PI        3.14159265358979323846
+#define NLL_CAP   710.7827128933840  /* MLS_NLL_CAP */
+#define NLL_BELOW 0.1053605156578263 /* -ln 0.9, the card's target.nll_below */
 
 static uint64_t s[4];
 

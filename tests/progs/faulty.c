@@ -94,7 +94,7 @@ static int parse_double(const char *s, double *out)
 
         errno = 0;
         *out = strtod(s, &end);
-        return end == s || *end != '\0' || errno == ERANGE ? -1 : 0;
+        return end == s || *end != '\0' || errno == ERANGE || !isfinite(*out) ? -1 : 0;
 }
 
 /* FNV-1a, 64 bit. */
@@ -105,6 +105,14 @@ static uint64_t fnv1a(uint64_t h, const char *p, size_t n)
                 h *= 1099511628211ULL;
         }
         return h;
+}
+
+/* The splitmix64 finaliser: FNV-1a alone leaves its top bits, which pick the mode, poorly mixed. */
+static uint64_t mix64(uint64_t x)
+{
+        x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+        return x ^ (x >> 31);
 }
 
 static int slurp(const char *path, struct input *in)
@@ -153,6 +161,7 @@ static int read_input(const char *path, struct input *in)
         in->hash = fnv1a(14695981039346656037ULL, in->bytes, in->len);
         if (salt)
                 in->hash = fnv1a(in->hash, salt, strlen(salt));
+        in->hash = mix64(in->hash);
         if (memchr(in->bytes, '\0', in->len)) {
                 fprintf(stderr, "faulty: %s: input holds NUL bytes\n", path);
                 return -1;
