@@ -236,24 +236,25 @@ void mls_proc_describe(const char *name, const struct mls_proc_result *r, const 
                 snprintf(buf + w, len - (size_t)w, ": %s", t);
 }
 
-void mls_proc_become_reaper(void)
-{
-#ifdef PR_SET_CHILD_SUBREAPER
-        prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-#endif
-}
+/*
+ * Children this process had before it became a reaper are not ours to kill: a singleton MPI
+ * process (mlscan run without mpirun) has Open MPI's orted daemon as its child, and killing
+ * it breaks MPI_Finalize.
+ */
+#define MAX_FOREIGN 64
+static pid_t foreign[MAX_FOREIGN];
+static int nforeign;
 
-/* kill every child listed in /proc/self/task/<tid>/children; returns how many */
-static int kill_children(void)
+/* call @fn on every child pid listed in /proc/self/task/<tid>/children */
+static void for_children(void (*fn)(pid_t pid, int *count), int *count)
 {
         DIR *d = opendir("/proc/self/task");
         struct dirent *e;
-        int killed = 0;
 
         if (!d)
-                return 0;
+                return;
         while ((e = readdir(d))) {
-                char path[300], buf[4096];
+                char path[300], buf[32];
                 FILE *f;
 
                 if (e->d_name[0] == '.')
@@ -261,34 +262,66 @@ static int kill_children(void)
                 snprintf(path, sizeof(path), "/proc/self/task/%s/children", e->d_name);
                 if (!(f = fopen(path, "r")))
                         continue;
-                while (fscanf(f, "%4095s", buf) == 1) {
+                while (fscanf(f, "%31s", buf) == 1) {
                         long pid = strtol(buf, NULL, 10);
 
-                        if (pid > 1 && kill((pid_t)pid, SIGKILL) == 0)
-                                killed++;
+                        if (pid > 1)
+                                fn((pid_t)pid, count);
                 }
                 fclose(f);
         }
         closedir(d);
-        return killed;
+}
+
+static void note_foreign(pid_t pid, int *count)
+{
+        (void)count;
+        if (nforeign < MAX_FOREIGN)
+                foreign[nforeign++] = pid;
+}
+
+static bool is_foreign(pid_t pid)
+{
+        for (int i = 0; i < nforeign; i++)
+                if (foreign[i] == pid)
+                        return true;
+        return false;
+}
+
+void mls_proc_become_reaper(void)
+{
+        static pid_t done; /* the attribute is not inherited by fork: once per process */
+
+        if (done == getpid())
+                return;
+        done = getpid();
+        nforeign = 0;
+        for_children(note_foreign, NULL);
+#ifdef PR_SET_CHILD_SUBREAPER
+        prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+#endif
+}
+
+/* SIGKILL and reap one left-over child (not a foreign one); counts it in *count */
+static void end_child(pid_t pid, int *count)
+{
+        if (is_foreign(pid))
+                return;
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, WNOHANG);
+        ++*count;
 }
 
 int mls_proc_reap(double wait)
 {
         double end = now() + wait;
-        int killed = kill_children();
+        int killed = 0, seen;
 
-        for (;;) {
-                pid_t p = waitpid(-1, NULL, WNOHANG);
-
-                if (p > 0)
-                        continue;
-                if (p < 0 && errno == ECHILD)
-                        break; /* no children at all */
-                if (now() >= end)
-                        break;
+        for_children(end_child, &killed);
+        for (seen = killed; seen > 0 && now() < end;) {
                 nap(1e-3);
-                killed += kill_children();
+                seen = 0;
+                for_children(end_child, &seen);
         }
         return killed;
 }

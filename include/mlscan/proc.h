@@ -50,12 +50,14 @@ void mls_proc_tail(const char *path, char *buf, size_t len);
 
 /*
  * mls_proc_become_reaper - make this process the reaper of orphans its programs leave
- * (prctl PR_SET_CHILD_SUBREAPER), so that mls_proc_reap() can find and end them.
+ * (prctl PR_SET_CHILD_SUBREAPER), so that mls_proc_reap() can find and end them. The children
+ * the process already has (a singleton MPI process's orted) are remembered and left alone.
  */
 void mls_proc_become_reaper(void);
 
 /*
- * mls_proc_reap - SIGKILL every child this process still has and reap every zombie; waits up
+ * mls_proc_reap - SIGKILL every child this process still has (but those it had before
+ * mls_proc_become_reaper) and reap them and every zombie; waits up
  * to @wait seconds for them to go. Call only when no program is meant to be running.
  * Returns how many processes were killed.
  */

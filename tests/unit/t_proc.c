@@ -173,6 +173,30 @@ START_TEST(setsid_daemon_reaped)
 }
 END_TEST
 
+/*
+ * A child the process had before it became a reaper (a singleton MPI process's orted) is not
+ * mlscan's: reaping leaves it alone while it still ends the programs' orphans.
+ */
+START_TEST(foreign_child_spared)
+{
+        struct mls_proc_result r;
+        pid_t pid = fork();
+
+        if (pid == 0) {
+                pause();
+                _exit(0);
+        }
+        ck_assert_int_gt(pid, 0);
+        mls_proc_become_reaper(); /* in Check's forked test process: takes the snapshot now */
+        run("setsid sleep 1005.25 & sleep 0.1; exit 0", 10, 1, &r);
+        ck_assert_int_ge(mls_proc_reap(2.0), 1);
+        ck_assert_int_eq(count_marked("1005.25"), 0);
+        ck_assert_int_eq(waitpid(pid, NULL, WNOHANG), 0); /* still running */
+        ck_assert_int_eq(kill(pid, SIGKILL), 0);
+        ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+}
+END_TEST
+
 START_TEST(not_started)
 {
         char *argv[] = {"/nonexistent/SPheno", NULL};
@@ -340,6 +364,7 @@ static Suite *proc_suite(void)
         tcase_add_test(tc, timeout_needs_sigkill);
         tcase_add_test(tc, background_child_killed);
         tcase_add_test(tc, setsid_daemon_reaped);
+        tcase_add_test(tc, foreign_child_spared);
         tcase_add_test(tc, not_started);
         tcase_add_test(tc, clean_environment);
         suite_add_tcase(s, tc);
