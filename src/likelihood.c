@@ -44,7 +44,12 @@ double mls_nll_cap(double t)
                 return MLS_NLL_CAP;
         if (isinf(t))
                 return t > 0 ? MLS_NLL_CAP : -MLS_NLL_CAP;
-        return copysign(MLS_NLL_CAP * -expm1(-fabs(t) / MLS_NLL_CAP), t);
+        if (fabs(t) <= MLS_NLL_KNEE)
+                return t;
+        /* above the knee: slope 1 there, saturating at M */
+        return copysign(MLS_NLL_KNEE + (MLS_NLL_CAP - MLS_NLL_KNEE) * -expm1(-(fabs(t) - MLS_NLL_KNEE) /
+                                                                             (MLS_NLL_CAP - MLS_NLL_KNEE)),
+                        t);
 }
 
 bool mls_likelihood_eval(const struct mls_card *card, int status, const double *obs, double *terms,

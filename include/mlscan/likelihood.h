@@ -7,6 +7,8 @@
 
 /* The cap M = ln(1 + DBL_MAX) + 1: the loss of a failed point or a missing observable. */
 #define MLS_NLL_CAP 710.7827128933840
+/* Terms up to the knee M/2 are kept exactly: a chi-square of 24 stays 12, not 11.9. */
+#define MLS_NLL_KNEE (MLS_NLL_CAP / 2)
 
 /* mls_term_name - "gauss", "upper", ...; the run card's spelling. */
 const char *mls_term_kind_name(enum mls_term_kind k);
@@ -14,7 +16,10 @@ const char *mls_term_kind_name(enum mls_term_kind k);
 /* mls_term_value - the raw NLL contribution of @t for observable value @x (may be non-finite). */
 double mls_term_value(const struct mls_term *t, double x);
 
-/* mls_nll_cap - sign(t) M (1 - exp(-|t|/M)): smooth, monotonic, |result| < M; NaN -> M. */
+/*
+ * mls_nll_cap - t itself for |t| <= K = M/2; above, sign(t) [K + (M - K)(1 - exp(-(|t| - K)/(M - K)))]:
+ * continuous with its slope, monotonic, |result| < M; NaN -> M.
+ */
 double mls_nll_cap(double t);
 
 /*

@@ -414,10 +414,10 @@ START_TEST(nll_cap)
         ASSERT_REL(m, log(DBL_MAX) + 1.0, 1e-15);
         ck_assert_double_eq(mls_nll_cap(0.0), 0.0);
         /*
-         * Strictly increasing and odd, and strictly inside (-M, M), for |t| <= 1e4: there the step
-         * 0.25 changes cap by at least 0.25 e^(-1e4/M) = 2e-7, far above the ulp of M (1e-13).
+         * Strictly increasing and odd, and strictly inside (-M, M), for |t| <= 5e3: there the step
+         * 0.25 changes cap by at least 0.25 e^(-(5e3 - K)/(M - K)) = 5e-7, far above the ulp of M.
          */
-        for (double t = -1e4; t <= 1e4; t += 0.25) {
+        for (double t = -5e3; t <= 5e3; t += 0.25) {
                 double c = mls_nll_cap(t);
 
                 if (!(c > prev && mls_nll_cap(-t) == -c && fabs(c) < m)) {
@@ -429,9 +429,8 @@ START_TEST(nll_cap)
         ck_assert_msg(bad == 0, "%d grid points not increasing, odd and inside (-M, M), first t = %.17g", bad,
                       first_bad);
         /*
-         * Over the whole double range: monotonic, odd, finite, never beyond M. In double precision
-         * cap(t) rounds to exactly M once e^(-t/M) < 2^-54, i.e. t above about 2.66e4, so the
-         * strict |cap| < M of likelihood.h is asserted on |t| <= 1e4 only (above).
+         * Over the whole double range: monotonic, odd, finite, never beyond M (in double precision
+         * cap(t) rounds to exactly M once t is above about 1.4e4).
          */
         prev = -m;
         for (int k = 300; k >= -300; k--) {
@@ -448,19 +447,24 @@ START_TEST(nll_cap)
                 prev = c;
         }
         ck_assert_double_eq(mls_nll_cap(DBL_MAX), m);
-        /* cap(t) = t - t^2/(2M) + t^3/(6M^2) - ...: at t = 1 within 1e-3 of t (7e-4 below it) */
-        ASSERT_REL(mls_nll_cap(1.0), 1.0, 1e-3);
-        ASSERT_REL(mls_nll_cap(1.0),
-                   1.0 - 1.0 / (2 * m) + 1.0 / (6 * m * m) - 1.0 / (24 * m * m * m) +
-                           1.0 / (120 * m * m * m * m),
-                   1e-14);
-        ASSERT_REL(mls_nll_cap(-1.0), -1.0, 1e-3);
-        /* No cancellation for tiny t (1 - exp(-t/M) would give 0 here). */
-        ASSERT_REL(mls_nll_cap(1e-20), 1e-20, 1e-15);
-        ASSERT_REL(mls_nll_cap(1e-300), 1e-300, 1e-15);
+        /* Below the knee K = M/2 a term is kept exactly: chi-squares read as written. */
+        ck_assert_double_eq(mls_nll_cap(1.0), 1.0);
+        ck_assert_double_eq(mls_nll_cap(-12.0), -12.0);
+        ck_assert_double_eq(mls_nll_cap(1e-300), 1e-300);
+        ck_assert_double_eq(mls_nll_cap(MLS_NLL_KNEE), MLS_NLL_KNEE);
+        /* Continuous with its slope at the knee. */
+        ASSERT_REL(mls_nll_cap(MLS_NLL_KNEE + 1e-6), MLS_NLL_KNEE + 1e-6, 1e-15);
+        ASSERT_REL(mls_nll_cap(MLS_NLL_KNEE + 1.0) - MLS_NLL_KNEE, 1.0 - 1.0 / (2 * (m - MLS_NLL_KNEE)),
+                   1e-4);
         /* Large t against the closed form, computed the plain way (no cancellation there). */
-        ASSERT_REL(mls_nll_cap(1000.0), m * (1.0 - exp(-1000.0 / m)), 1e-14);
-        ASSERT_REL(mls_nll_cap(5000.0), m * (1.0 - exp(-5000.0 / m)), 1e-14);
+        ASSERT_REL(mls_nll_cap(1000.0),
+                   MLS_NLL_KNEE +
+                           (m - MLS_NLL_KNEE) * (1.0 - exp(-(1000.0 - MLS_NLL_KNEE) / (m - MLS_NLL_KNEE))),
+                   1e-14);
+        ASSERT_REL(mls_nll_cap(5000.0),
+                   MLS_NLL_KNEE +
+                           (m - MLS_NLL_KNEE) * (1.0 - exp(-(5000.0 - MLS_NLL_KNEE) / (m - MLS_NLL_KNEE))),
+                   1e-14);
         /* Non-finite losses: NaN (either sign bit) counts as the worst, infinities saturate. */
         ck_assert_double_eq(mls_nll_cap(NAN), m);
         ck_assert_double_eq(mls_nll_cap(-NAN), m);
