@@ -76,8 +76,13 @@ void mls_usage(void)
         for (int i = 0; i < mls_method_count(); i++)
                 printf("  %-8s %s\n", mls_method_get(i)->name, mls_method_get(i)->summary);
         printf("\n"
+               "Physics (physics section): a built-in toy model, or a chain of external programs\n"
+               "(SPheno, HiggsBounds, HiggsSignals, your own) run per point in a scratch directory,\n"
+               "with input templates, timeouts, SLHA/table/text readers and a status per point.\n"
+               "\n"
                "Exit status: 0 success, 2 bad command line or run card, 1 any other failure.\n"
-               "Run card reference: man mlscan, and share/mlscan/examples/*.yaml.\n");
+               "Run card reference: man mlscan, and share/mlscan/examples/*.yaml\n"
+               "(examples/chain/2hdm.yaml: a SPheno -> HiggsBounds -> HiggsSignals chain).\n");
 }
 
 mls_rc mls_opts_parse(int argc, char **argv, struct mls_opts *o, char *err, size_t errlen)
