@@ -22,6 +22,7 @@
 
 #include "mlscan/card.h"
 #include "mlscan/expr.h"
+#include "mlscan/likelihood.h"
 #include "mlscan/method.h"
 #include "mlscan/physics.h"
 #include "mlscan/template.h"
@@ -432,6 +433,7 @@ static const struct key run_keys[] = {
         CARD_KEY("seed", KEY_SEED, seed, 0, 9.0e15, false),
         CARD_KEY("method", KEY_METHOD, method, 0, 0, false),
         CARD_KEY("checkpoint_seconds", KEY_REAL, checkpoint_seconds, 0.01, 1.0e7, false),
+        CARD_KEY("checkpoint_generations", KEY_INT, checkpoint_generations, 0, 1.0e9, false),
         CARD_KEY("start_from", KEY_STRING, start_from, 0, 0, false),
 };
 
@@ -1686,6 +1688,7 @@ static void set_defaults(struct mls_card *c)
         c->seed = 1;
         c->method = mls_method_find("random");
         c->checkpoint_seconds = 60.0;
+        c->checkpoint_generations = 0;
         c->builtin = -1;
         c->phys.kill_grace = 2.0;
         /* The network MLscanner and BSMArt use, trained as BSMArt's DNN defaults; 1 thread (see README). */
@@ -1890,4 +1893,266 @@ void mls_card_fini(struct mls_card *card)
         mls_free(&card->obs);
         phys_fini(&card->phys);
         memset(card, 0, sizeof(*card));
+}
+
+/* ------------------------------------------------------------------ canonical description */
+
+struct lines {
+        char **v;
+        int n, cap;
+};
+
+static void line_add(struct lines *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void line_add(struct lines *l, const char *fmt, ...)
+{
+        char buf[4096];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof(buf), fmt, ap);
+        va_end(ap);
+        if (l->n + 2 > l->cap) {
+                l->cap = l->cap ? 2 * l->cap : 64;
+                l->v = mls_realloc(l->v, (size_t)l->cap, sizeof(char *));
+        }
+        l->v[l->n++] = mls_strdup(buf);
+        l->v[l->n] = NULL;
+}
+
+/* FNV-1a of @len bytes: a template's content in the description. */
+static uint64_t fnv1a(const void *p, size_t len)
+{
+        const unsigned char *b = p;
+        uint64_t h = 14695981039346656037ULL;
+
+        for (size_t i = 0; i < len; i++) {
+                h ^= b[i];
+                h *= 1099511628211ULL;
+        }
+        return h;
+}
+
+static void describe_keys(struct lines *l, const char *sect, const struct key *keys, int n, const void *base)
+{
+        for (int i = 0; i < n; i++) {
+                const struct key *k = &keys[i];
+                const char *f = (const char *)base + k->off;
+                int iv;
+
+                switch (k->type) {
+                case KEY_STRING: {
+                        const char *sv = *(char *const *)(const void *)f;
+
+                        line_add(l, "%s.%s = %s", sect, k->name, sv ? sv : "~");
+                        break;
+                }
+                case KEY_REAL:
+                        line_add(l, "%s.%s = %.17g", sect, k->name, *(const double *)(const void *)f);
+                        break;
+                case KEY_AUTO: {
+                        double v = *(const double *)(const void *)f;
+
+                        if (v < 0)
+                                line_add(l, "%s.%s = auto", sect, k->name);
+                        else
+                                line_add(l, "%s.%s = %.17g", sect, k->name, v);
+                        break;
+                }
+                case KEY_INT:
+                        line_add(l, "%s.%s = %lld", sect, k->name,
+                                 (long long)*(const int64_t *)(const void *)f);
+                        break;
+                case KEY_SEED:
+                        line_add(l, "%s.%s = %llu", sect, k->name,
+                                 (unsigned long long)*(const uint64_t *)(const void *)f);
+                        break;
+                case KEY_WIDTHS: {
+                        const int *w = (const int *)(const void *)f;
+                        char buf[512];
+                        int used = 0;
+
+                        for (int j = 0; j < w[0] && used < (int)sizeof(buf) - 16; j++)
+                                used += snprintf(buf + used, sizeof(buf) - (size_t)used, "%s%d",
+                                                 j ? ", " : "", w[1 + j]);
+                        buf[used] = '\0';
+                        line_add(l, "%s.%s = [%s]", sect, k->name, buf);
+                        break;
+                }
+                default:
+                        memcpy(&iv, f, sizeof(iv));
+                        if (k->type == KEY_METHOD)
+                                line_add(l, "%s.%s = %s", sect, k->name, method_name(iv));
+                        else if (k->type == KEY_ACT)
+                                line_add(l, "%s.%s = %s", sect, k->name, act_name(iv));
+                        else if (k->type == KEY_OPTIM)
+                                line_add(l, "%s.%s = %s", sect, k->name, optim_name(iv));
+                        else if (k->type == KEY_LEARN)
+                                line_add(l, "%s.%s = %s", sect, k->name, learn_name(iv));
+                        else if (k->type == KEY_BOOL)
+                                line_add(l, "%s.%s = %s", sect, k->name, iv ? "true" : "false");
+                        else if (k->type == KEY_BUILTIN)
+                                line_add(l, "%s.%s = %s", sect, k->name,
+                                         iv >= 0 ? mls_builtin_get(iv)->name : "~");
+                        break;
+                }
+        }
+}
+
+static void describe_physics(struct lines *l, const struct mls_card *c)
+{
+        const struct mls_physics_card *ph = &c->phys;
+
+        if (c->builtin >= 0) {
+                line_add(l, "physics.builtin = %s", mls_builtin_get(c->builtin)->name);
+                return;
+        }
+        line_add(l, "physics.scratch = %s", ph->scratch ? ph->scratch : "~");
+        line_add(l, "physics.keep_scratch = %s", ph->keep_scratch ? "true" : "false");
+        line_add(l, "physics.kill_grace = %.17g", ph->kill_grace);
+        for (int i = 0; i < ph->nfiles; i++)
+                line_add(l, "physics.files[%d] = %s", i, ph->files[i]);
+        for (int i = 0; i < ph->ntemplates; i++) {
+                const struct mls_template *t = &ph->templates[i];
+
+                line_add(l, "physics.templates[%d] = %s %s -> %s (content %016llx)", i,
+                         t->slha ? "slha" : "text", t->from, t->to,
+                         (unsigned long long)fnv1a(t->text, t->len));
+                for (int j = 0; j < t->nset; j++) {
+                        char idx[128] = "";
+                        int used = 0;
+
+                        for (int k = 0; k < t->set[j].nidx; k++)
+                                used += snprintf(idx + used, sizeof(idx) - (size_t)used, ", %d",
+                                                 t->set[j].idx[k]);
+                        line_add(l, "physics.templates[%d].set.%s = [%s%s]", i,
+                                 c->params[t->set[j].param].name, t->set[j].block, idx);
+                }
+        }
+        for (int i = 0; i < ph->nprograms; i++) {
+                const struct mls_program *pg = &ph->programs[i];
+
+                line_add(l, "physics.programs[%d].name = %s", i, pg->name);
+                for (int a = 0; a < pg->argc; a++)
+                        line_add(l, "physics.programs[%d].run[%d] = %s", i, a, pg->argv[a]);
+                for (int e = 0; e < pg->nenv; e++)
+                        line_add(l, "physics.programs[%d].env[%d] = %s", i, e, pg->env[e]);
+                line_add(l, "physics.programs[%d].timeout = %.17g", i, pg->timeout);
+                line_add(l, "physics.programs[%d].output = %s", i, pg->output ? pg->output : "~");
+        }
+        line_add(l, "physics.slha = %s", ph->slha ? ph->slha : "~");
+        for (int i = 0; i < ph->nkeep; i++)
+                line_add(l, "physics.keep[%d] = %s", i, ph->keep[i]);
+}
+
+static void describe_obs(struct lines *l, const struct mls_card *c)
+{
+        static const char *const kinds[] = {"builtin", "slha", "table", "text", "expr"};
+
+        for (int i = 0; i < c->nobs; i++) {
+                const struct mls_obs *o = &c->obs[i];
+                char idx[160] = "";
+                int used = 0;
+
+                for (int k = 0; k < o->nidx; k++)
+                        used += snprintf(idx + used, sizeof(idx) - (size_t)used, " %d", o->idx[k]);
+                line_add(l, "observables.%s = %s file=%s key=%s idx=[%s] q=%.17g row=%d expr=%s", o->name,
+                         kinds[o->kind], o->file ? o->file : "~", o->key ? o->key : "~", idx, o->q, o->row,
+                         o->expr ? o->expr : "~");
+                if (o->has_valid)
+                        line_add(l, "observables.%s.valid = [%.17g, %.17g]", o->name, o->lo, o->hi);
+        }
+}
+
+char **mls_card_describe(const struct mls_card *c)
+{
+        struct lines l = {0};
+
+        describe_keys(&l, "run", run_keys, NKEYS(run_keys), c);
+        describe_keys(&l, "stop", stop_keys, NKEYS(stop_keys), c);
+        for (int i = 0; i < c->nparams; i++)
+                line_add(&l, "parameters.%s = [%.17g, %.17g] %s", c->params[i].name, c->params[i].lo,
+                         c->params[i].hi, prior_names[c->params[i].prior]);
+        describe_physics(&l, c);
+        describe_obs(&l, c);
+        for (int i = 0; i < c->nterms; i++)
+                line_add(&l, "likelihood.%s = %s mean=%.17g sigma=%.17g", c->terms[i].obs,
+                         mls_term_kind_name(c->terms[i].kind), c->terms[i].mean, c->terms[i].sigma);
+        describe_keys(&l, "target", target_keys, NKEYS(target_keys), c);
+        describe_keys(&l, "model", model_keys, NKEYS(model_keys), c);
+        describe_keys(&l, "search", search_keys, NKEYS(search_keys), c);
+        return l.v;
+}
+
+void mls_card_describe_free(char ***lines)
+{
+        for (char **p = *lines; p && *p; p++)
+                free(*p);
+        free(*lines);
+        *lines = NULL;
+}
+
+/*
+ * What a resumed run may change: how long it runs and how it checkpoints, where its output
+ * and scratch go, how long a program may take, how many threads rank 0 trains with.
+ */
+static bool resume_may_change(const char *line)
+{
+        static const char *const ok[] = {
+                "stop.",
+                "run.checkpoint_seconds ",
+                "run.checkpoint_generations ",
+                "run.output ",
+                "run.name ",
+                "physics.scratch ",
+                "physics.keep_scratch ",
+                "physics.kill_grace ",
+                "model.threads ",
+        };
+
+        for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+                if (!strncmp(line, ok[i], strlen(ok[i])))
+                        return true;
+        return strstr(line, "physics.programs[") == line && strstr(line, "].timeout = ") != NULL;
+}
+
+/* the key of a description line: up to " = " */
+static size_t line_key_len(const char *line)
+{
+        const char *e = strstr(line, " = ");
+
+        return e ? (size_t)(e - line) : strlen(line);
+}
+
+static const char *find_key(char *const *lines, const char *line)
+{
+        size_t k = line_key_len(line);
+
+        for (char *const *p = lines; p && *p; p++)
+                if (line_key_len(*p) == k && !strncmp(*p, line, k))
+                        return *p;
+        return NULL;
+}
+
+bool mls_card_resume_diff(char *const *old, char *const *now, char *msg, size_t len)
+{
+        for (int pass = 0; pass < 2; pass++) {
+                char *const *a = pass ? now : old, *const *b = pass ? old : now;
+
+                for (char *const *p = a; p && *p; p++) {
+                        const char *q = find_key(b, *p);
+
+                        if ((q && !strcmp(q, *p)) || resume_may_change(*p))
+                                continue;
+                        if (!q)
+                                snprintf(msg, len, "%.*s is %s in the %s card only", (int)line_key_len(*p),
+                                         *p, pass ? "new" : "file's", pass ? "new" : "original");
+                        else
+                                snprintf(msg, len, "%.*s: '%s' in the file, '%s' now", (int)line_key_len(*p),
+                                         *p, (*p)[line_key_len(*p)] ? *p + line_key_len(*p) + 3 : "",
+                                         q[line_key_len(q)] ? q + line_key_len(q) + 3 : "");
+                        return true;
+                }
+        }
+        return false;
 }

@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "mlscan/blob.h"
 #include "mlscan/card.h"
 #include "mlscan/cmd.h"
 #include "mlscan/eval.h"
@@ -14,6 +16,7 @@
 #include "mlscan/method.h"
 #include "mlscan/physics.h"
 #include "mlscan/rng.h"
+#include "mlscan/rows.h"
 #include "mlscan/seed.h"
 #include "mlscan/store.h"
 #include "mlscan/util.h"
@@ -104,6 +107,29 @@ mls_rc mls_opts_parse(int argc, char **argv, struct mls_opts *o, char *err, size
                         o->verbosity = -1;
                 } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
                         o->verbosity = 1;
+                } else if (!strcmp(a, "--resume")) {
+                        o->resume = true;
+                } else if (!strcmp(a, "--good")) {
+                        o->good = true;
+                } else if (!strcmp(a, "--tsv")) {
+                        o->tsv = true;
+                } else if (!strcmp(a, "--terms")) {
+                        o->terms = true;
+                } else if (!strcmp(a, "--points") || !strcmp(a, "--grid") || !strcmp(a, "--fix")) {
+                        if (i + 1 >= argc || !argv[i + 1][0]) {
+                                snprintf(err, errlen, "mlscan: %s needs a value (see mlscan --help)", a);
+                                return MLS_ERR_USAGE;
+                        }
+                        if (!strcmp(a, "--points")) {
+                                o->points = argv[++i];
+                        } else if (!strcmp(a, "--grid") && o->ngrid < 8) {
+                                o->grid[o->ngrid++] = argv[++i];
+                        } else if (!strcmp(a, "--fix") && o->nfix < 64) {
+                                o->fix[o->nfix++] = argv[++i];
+                        } else {
+                                snprintf(err, errlen, "mlscan: too many %s options", a);
+                                return MLS_ERR_USAGE;
+                        }
                 } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
                         if (i + 1 >= argc || !argv[i + 1][0]) {
                                 snprintf(err, errlen, "mlscan: %s needs a file name (see mlscan --help)", a);
@@ -232,42 +258,123 @@ static mls_rc make_evaluator(MPI_Comm comm, const struct mls_card *card, struct 
         return rc;
 }
 
+/*
+ * open_resume - reopen the output of an earlier run: the card must be the one it started
+ * with but for what only extends the run (mls_card_resume_diff()); rank 0 then holds the
+ * committed rows and the checkpoint state. Collective.
+ */
+static mls_rc open_resume(MPI_Comm comm, const struct mls_card *card, const char *const *names,
+                          mls_store **store, struct mls_store_commit *commit, struct mls_rows *pts,
+                          struct mls_blob *state)
+{
+        char **old = NULL, **now = NULL, diff[1024], msg[1400];
+        int rank;
+        mls_rc rc;
+
+        MPI_Comm_rank(comm, &rank);
+        (void)names;
+        rc = mls_store_open(comm, card->output, card, card->nobs, &old, commit, store);
+        if (rc == MLS_OK && rank == 0) {
+                now = mls_card_describe(card);
+                if (!old) {
+                        snprintf(msg, sizeof(msg), "mlscan: cannot resume %s: it holds no card_summary",
+                                 card->output);
+                        mls_report(comm, msg);
+                        rc = MLS_ERR_CONFIG;
+                } else if (mls_card_resume_diff(old, now, diff, sizeof(diff))) {
+                        snprintf(
+                                msg, sizeof(msg),
+                                "mlscan: %s: cannot resume %s with this card: %s (only stop.*, run.checkpoint_*, "
+                                "run.output, physics.scratch, keep_scratch, kill_grace, program timeouts and "
+                                "model.threads may change)",
+                                card->path, card->output, diff);
+                        mls_report(comm, msg);
+                        rc = MLS_ERR_CONFIG;
+                }
+                mls_card_describe_free(&old);
+                mls_card_describe_free(&now);
+        }
+        if ((rc = mls_agree(comm, rc)) != MLS_OK || commit->sequence == 0)
+                return rc;
+        if ((rc = mls_store_read_state(*store, commit, state)) == MLS_OK)
+                rc = mls_store_read_committed(*store, pts);
+        if (rc == MLS_OK)
+                MLS_LOG_ROOT(MLS_LOG_INFO, "resuming %s: checkpoint %lld, %lld rows%s", card->output,
+                             (long long)commit->sequence, (long long)commit->points_rows,
+                             commit->complete
+                                     ? " (the run had ended: it goes on only if a stop limit was raised)"
+                                     : "");
+        return rc;
+}
+
 static mls_rc cmd_run(MPI_Comm comm, const struct mls_opts *o)
 {
         struct mls_seed seed = {0};
         struct mls_evaluator ev;
         struct mls_farm_opts fo = {.inflight = 2, .seed = &seed, .ev = &ev};
+        struct mls_store_commit commit = {0};
+        struct mls_rows pts;
+        struct mls_blob state;
         const char **names;
         struct mls_card card;
         mls_store *store = NULL;
-        bool have_ev = false;
+        bool have_ev = false, resume = false;
         mls_rc rc, rc2;
 
+        mls_signals_install();
         if ((rc = read_card(comm, o->card, &card)) != MLS_OK)
                 return rc;
         if (o->output) {
                 free(card.output);
                 card.output = mls_strdup(o->output);
         }
-        if (card.start_from && (rc = read_seed(comm, &card, &seed)) != MLS_OK) {
-                mls_card_fini(&card);
-                return rc;
+        if (o->resume) {
+                int exists = access(card.output, F_OK) == 0;
+
+                MPI_Bcast(&exists, 1, MPI_INT, 0, comm);
+                resume = exists != 0;
+                if (!resume)
+                        MLS_LOG_ROOT(MLS_LOG_INFO, "--resume: %s does not exist yet: starting a new run",
+                                     card.output);
         }
         names = mls_calloc((size_t)card.nobs + 1, sizeof(char *));
         for (int i = 0; i < card.nobs; i++)
                 names[i] = card.obs[i].name;
-        rc = make_evaluator(comm, &card, &ev, &have_ev);
+        mls_rows_init(&pts, card.nparams, card.nobs, card.nterms, 0);
+        mls_blob_init(&state);
+        if (resume) {
+                rc = open_resume(comm, &card, names, &store, &commit, &pts, &state);
+                if (rc == MLS_OK && commit.sequence > 0 && o->force)
+                        MLS_LOG_ROOT(MLS_LOG_WARN,
+                                     "--force is ignored with --resume: nothing is overwritten");
+        }
+        if (rc == MLS_OK && card.start_from && commit.sequence == 0)
+                rc = read_seed(comm, &card, &seed);
         if (rc == MLS_OK)
+                rc = make_evaluator(comm, &card, &ev, &have_ev);
+        if (rc == MLS_OK && !resume)
                 rc = mls_store_create(comm, card.output, o->force, &card, card.nobs, names, &store);
+        if (rc == MLS_OK && commit.sequence > 0) {
+                fo.resume_points = &pts;
+                fo.resume_state = &state;
+        }
         if (rc == MLS_OK)
                 rc = mls_farm_run(comm, &card, store, &fo);
         rc2 = mls_store_close(&store);
-        if (rc == MLS_OK)
+        if (rc == MLS_OK || (rc == MLS_STOPPED && rc2 != MLS_OK))
                 rc = rc2;
         if (have_ev)
                 mls_evaluator_fini(&ev);
         if (rc == MLS_OK)
                 MLS_LOG_ROOT(MLS_LOG_INFO, "output written to %s", card.output);
+        if (rc == MLS_STOPPED)
+                MLS_LOG_ROOT(
+                        MLS_LOG_WARN,
+                        "stopped by signal %d; the checkpoint is in %s: continue with: mlscan %s --resume%s%s",
+                        mls_stop_signal(), card.output, card.path, o->output ? " --output " : "",
+                        o->output ? o->output : "");
+        mls_blob_fini(&state);
+        mls_rows_fini(&pts);
         free(names);
         mls_seed_free(&seed);
         mls_card_fini(&card);

@@ -23,6 +23,7 @@ const char *mls_rc_str(mls_rc rc)
         case MLS_ERR_DNNL: return "oneDNN error";
         case MLS_ERR_PHYSICS: return "physics error";
         case MLS_ERR_INTERNAL: return "internal error";
+        case MLS_STOPPED: return "stopped by a signal";
         }
         return "unknown error";
 }
@@ -33,6 +34,8 @@ int mls_rc_exit_status(mls_rc rc)
                 return 0;
         if (rc == MLS_ERR_USAGE || rc == MLS_ERR_CONFIG)
                 return 2;
+        if (rc == MLS_STOPPED)
+                return 3;
         return 1;
 }
 

@@ -3,18 +3,25 @@
  * point-to-point MPI messages. Protocol (all payloads are doubles):
  *   MLS_TAG_POINT       0 -> worker   [id, generation, origin, u[d]]
  *   MLS_TAG_RESULT      worker -> 0   [id, status, nll, good, seconds, obs[m]]
- *   MLS_TAG_CHECKPOINT  0 -> worker   [last]   then every rank appends its rows (collective)
+ *                                     id -1: "no more results" (the answer to MLS_TAG_STOP);
+ *                                     id -2: "I got stop signal <status>" (a worker asks to stop)
+ *   MLS_TAG_STOP        0 -> worker   [signal]: drop the points not yet evaluated, answer id -1
+ *   MLS_TAG_CHECKPOINT  0 -> worker   [flags]  then every rank appends its rows (collective)
  * A worker gets its next point as soon as it returns one (dynamic dispatch), with
  * opts->inflight points queued per worker so it never waits for a round trip.
- * Before a checkpoint rank 0 stops dispatching and collects every point in flight, so
- * the file always holds exactly the points dispatched so far.
+ * Before a periodic or final checkpoint rank 0 stops dispatching and collects every point in
+ * flight, so the file holds exactly the points dispatched so far. On a stop signal it does
+ * not wait for running programs: the workers end them, the points they drop stay pending in
+ * rank 0's checkpoint state and are dispatched again, with the same ids, on resume.
  */
 #include <config.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "mlscan/blob.h"
 #include "mlscan/dataset.h"
 #include "mlscan/eval.h"
 #include "mlscan/farm.h"
@@ -28,7 +35,11 @@
 #include "mlscan/likelihood.h"
 #include "mlscan/util.h"
 
-enum mls_tag { MLS_TAG_POINT = 100, MLS_TAG_RESULT, MLS_TAG_CHECKPOINT };
+enum mls_tag { MLS_TAG_POINT = 100, MLS_TAG_RESULT, MLS_TAG_CHECKPOINT, MLS_TAG_STOP };
+
+#define ID_END           (-1)                 /* a worker has no more results */
+#define ID_STOP          (-2)                 /* a worker got a stop signal */
+#define FARM_STATE_MAGIC 0x6d6c736661726d31LL /* "mlsfarm1" */
 
 #define HEAD_POINT  3
 #define HEAD_RESULT 5
@@ -58,6 +69,11 @@ struct lead {
         struct mls_gens gens;
         bool generation_cut; /* the method moved past stop.generations */
         int64_t by_status[MLS_ST_COUNT];
+        /* resuming: points dispatched before the stop and never evaluated go out first */
+        int64_t *redo, nredo, redo_next;
+        double elapsed_before; /* run time of the earlier parts of a resumed run */
+        int64_t gens_at_checkpoint;
+        int stop_sig; /* the stop signal being acted on (0: none) */
 };
 
 /* ------------------------------------------------------------------ rank 0 */
@@ -71,6 +87,11 @@ static int64_t run_points(const struct lead *l)
 static int64_t run_good(const struct lead *l)
 {
         return l->ds.n_good - l->ds.n_seed_good;
+}
+
+static double elapsed(const struct lead *l)
+{
+        return l->elapsed_before + mls_now() - l->t0;
 }
 
 static bool out_of_time(const struct lead *l)
@@ -116,7 +137,7 @@ static bool next_point(struct lead *l, int64_t *id, const double **u)
                 }
                 if (got > 0 && info.generation >= 0)
                         mls_gens_start(&l->gens, &info);
-                mls_gens_close(&l->gens, &l->ds, mls_now() - l->t0, false);
+                mls_gens_close(&l->gens, &l->ds, elapsed(l), false);
                 l->queue_n = got;
                 l->queue_next = 0;
                 if (got == 0)
@@ -131,13 +152,25 @@ static bool next_point(struct lead *l, int64_t *id, const double **u)
         return true;
 }
 
+/* next_redo - a point dispatched before a stop and never evaluated: first after a resume */
+static bool next_redo(struct lead *l, int64_t *id, const double **u)
+{
+        if (l->redo_next >= l->nredo)
+                return false;
+        *id = l->redo[l->redo_next++];
+        *u = l->ds.u + *id * l->card->nparams;
+        return true;
+}
+
 static bool dispatch(struct lead *l, int worker)
 {
         int d = l->card->nparams, mrc;
         const double *u;
         int64_t id;
 
-        if (budget_spent(l) || !next_point(l, &id, &u))
+        if (l->stop_sig || out_of_time(l))
+                return false;
+        if (!next_redo(l, &id, &u) && (budget_spent(l) || !next_point(l, &id, &u)))
                 return false;
         l->msg[0] = (double)id;
         l->msg[1] = (double)l->ds.generation[id];
@@ -159,9 +192,19 @@ static void fill_workers(struct lead *l)
                                 return;
 }
 
-static void on_result(struct lead *l, const double *msg, int worker)
+/* on_result - record one result; false for a worker's end marker (ID_END) */
+static bool on_result(struct lead *l, const double *msg, int worker)
 {
         int64_t id = (int64_t)msg[0];
+
+        if (id == ID_END)
+                return false;
+        if (id == ID_STOP) {
+                if (!l->stop_sig)
+                        MLS_LOG(MLS_LOG_WARN, "rank %d got signal %d: stopping", worker, (int)msg[1]);
+                mls_stop_request((int)msg[1]);
+                return true;
+        }
 
         if (!mls_dataset_record(&l->ds, id, (int)msg[1], msg[2], msg[3] != 0.0, msg + HEAD_RESULT))
                 MLS_ABORT("rank %d returned a result for point %lld, which is not in flight", worker,
@@ -172,24 +215,47 @@ static void on_result(struct lead *l, const double *msg, int worker)
                 l->by_status[(int)msg[1]]++;
         l->inflight[worker]--;
         l->busy--;
+        return true;
 }
 
-/* receive_one - wait for one result, record it, return the rank that sent it. */
-static int receive_one(struct lead *l)
+/*
+ * receive_one - wait for one message from a worker, record it and return the rank that sent
+ * it; -1 when a stop signal arrived first (polled: a blocking receive would not notice it).
+ * *@end: the message was that rank's end marker.
+ */
+static int receive_one(struct lead *l, bool stoppable, bool *end)
 {
-        int m = l->card->nobs, mrc;
+        int m = l->card->nobs, mrc, flag = 0;
         MPI_Status st;
+        long spins = 0;
+        struct timespec nap = {0, 0};
 
-        mrc = MPI_Recv(l->msg, HEAD_RESULT + m, MPI_DOUBLE, MPI_ANY_SOURCE, MLS_TAG_RESULT, l->comm, &st);
+        for (;;) {
+                mrc = MPI_Iprobe(MPI_ANY_SOURCE, MLS_TAG_RESULT, l->comm, &flag, &st);
+                if (mrc != MPI_SUCCESS)
+                        MLS_ABORT("waiting for a result failed");
+                if (flag)
+                        break;
+                if (stoppable && mls_stop_signal())
+                        return -1;
+                /* spin briefly, then sleep 50 us doubling to 1 ms: rank 0 never burns a core */
+                if (++spins > 200) {
+                        nap.tv_nsec = nap.tv_nsec ? nap.tv_nsec * 2 : 50000;
+                        if (nap.tv_nsec > 1000000)
+                                nap.tv_nsec = 1000000;
+                        nanosleep(&nap, NULL);
+                }
+        }
+        mrc = MPI_Recv(l->msg, HEAD_RESULT + m, MPI_DOUBLE, st.MPI_SOURCE, MLS_TAG_RESULT, l->comm, &st);
         if (mrc != MPI_SUCCESS)
                 MLS_ABORT("receiving a result failed");
-        on_result(l, l->msg, st.MPI_SOURCE);
+        *end = !on_result(l, l->msg, st.MPI_SOURCE);
         return st.MPI_SOURCE;
 }
 
 static void progress(struct lead *l, const char *what)
 {
-        double el = mls_now() - l->t0;
+        double el = elapsed(l);
         double eff = l->ds.n_done ? (double)l->ds.n_good / (double)l->ds.n_done : 0.0;
 
         MLS_LOG_ROOT(
@@ -199,23 +265,188 @@ static void progress(struct lead *l, const char *what)
                 el > 0 ? (double)l->ds.n_done / el : 0.0, el, (long long)l->rows_committed);
 }
 
-/* The checkpoint request's flags: the run ends; /model follows the rows. */
+/* The checkpoint request's flags: the run ends; /model follows the rows; the run stops early. */
 #define CKPT_LAST  1
 #define CKPT_MODEL 2
 
-static mls_rc checkpoint(struct lead *l, bool last)
+enum ckpt_mode { CKPT_PERIODIC, CKPT_FINAL, CKPT_STOPPED };
+
+/* ------------------------------------------------------------------ rank 0's checkpoint state */
+
+/*
+ * save_state - everything rank 0 needs to go on exactly where it stands: the random stream,
+ * the points dispatched but not evaluated (pending), the proposals not yet dispatched, the
+ * counters, the generation table and the method's own state. The evaluated points are the
+ * file's rows; the dataset is rebuilt from them.
+ */
+static void save_state(struct lead *l, struct mls_blob *b)
+{
+        int d = l->card->nparams;
+        int64_t npend = 0;
+
+        mls_blob_put_i64(b, FARM_STATE_MAGIC);
+        mls_blob_put_i64(b, d);
+        mls_blob_put(b, &l->rng, sizeof(l->rng));
+        mls_blob_put_i64(b, l->ds.n);
+        for (int64_t id = 0; id < l->ds.n; id++)
+                npend += !l->ds.done[id];
+        mls_blob_put_i64(b, npend);
+        for (int64_t id = 0; id < l->ds.n; id++)
+                if (!l->ds.done[id]) {
+                        mls_blob_put_i64(b, id);
+                        mls_blob_put_i64(b, l->ds.generation[id]);
+                        mls_blob_put_i64(b, l->ds.origin[id]);
+                        mls_blob_put(b, l->ds.u + id * d, (size_t)d * sizeof(double));
+                }
+        mls_blob_put_i64(b, l->queue_n - l->queue_next);
+        mls_blob_put(b, l->queue_u + l->queue_next * d,
+                     (size_t)((l->queue_n - l->queue_next) * d) * sizeof(double));
+        mls_blob_put(b, l->queue_origin + l->queue_next,
+                     (size_t)(l->queue_n - l->queue_next) * sizeof(int8_t));
+        mls_blob_put(b, l->queue_gen + l->queue_next, (size_t)(l->queue_n - l->queue_next) * sizeof(int32_t));
+        mls_blob_put(b, l->by_status, sizeof(l->by_status));
+        mls_blob_put_i64(b, l->generation_cut);
+        mls_blob_put_f64(b, elapsed(l));
+        mls_blob_put_i64(b, l->gens.complete);
+        mls_blob_put_i64(b, l->gens.written);
+        mls_blob_put_array(b, l->gens.row, l->gens.n, sizeof(struct mls_gen_row));
+        if (l->ops->save)
+                l->ops->save(l->state, b);
+}
+
+/* restore_fail - a resume that cannot go on: the file and this state do not fit */
+static mls_rc restore_fail(const char *why, long long id)
+{
+        MLS_LOG(MLS_LOG_ERR, "cannot resume: the checkpoint is inconsistent: %s%s%lld", why,
+                id >= 0 ? " " : "", id >= 0 ? id : 0);
+        return MLS_ERR_IO;
+}
+
+/*
+ * restore - rebuild the dataset from the committed rows @pts (any order) and the pending
+ * points of state @b, then the counters, the queue and the method. Rank 0; before the run.
+ */
+static mls_rc restore(struct lead *l, const struct mls_rows *pts, struct mls_blob *b)
+{
+        int d = l->card->nparams, m = l->card->nobs;
+        int64_t n, npend, nq, *at = NULL;
+        double *pu = NULL;
+        int64_t *pid = NULL, *pgen = NULL, *porig = NULL;
+        mls_rc rc = MLS_OK;
+
+        if (mls_blob_get_i64(b) != FARM_STATE_MAGIC || mls_blob_get_i64(b) != d)
+                return restore_fail("no farm state", -1);
+        mls_blob_get(b, &l->rng, sizeof(l->rng));
+        n = mls_blob_get_i64(b);
+        npend = mls_blob_get_i64(b);
+        if (b->bad || n < 0 || npend < 0 || npend > n || pts->n + npend != n)
+                return restore_fail("row and pending counts do not add up to the points proposed", -1);
+        at = mls_calloc((size_t)n + 1, sizeof(int64_t));
+        for (int64_t i = 0; i < n; i++)
+                at[i] = -1;
+        pid = mls_calloc((size_t)npend + 1, sizeof(int64_t));
+        pgen = mls_calloc((size_t)npend + 1, sizeof(int64_t));
+        porig = mls_calloc((size_t)npend + 1, sizeof(int64_t));
+        pu = mls_calloc((size_t)(npend + 1) * (size_t)d, sizeof(double));
+        for (int64_t j = 0; j < npend; j++) {
+                pid[j] = mls_blob_get_i64(b);
+                pgen[j] = mls_blob_get_i64(b);
+                porig[j] = mls_blob_get_i64(b);
+                mls_blob_get(b, pu + j * d, (size_t)d * sizeof(double));
+                if (pid[j] < 0 || pid[j] >= n || at[pid[j]] != -1) {
+                        rc = restore_fail("bad pending point id", (long long)pid[j]);
+                        goto out;
+                }
+                at[pid[j]] = -2 - j;
+        }
+        for (int64_t i = 0; i < pts->n; i++) {
+                int64_t id = pts->id[i];
+
+                if (id < 0 || id >= n || at[id] != -1) {
+                        rc = restore_fail("point id out of range or twice in the file:", (long long)id);
+                        goto out;
+                }
+                at[id] = i;
+        }
+        l->redo = mls_calloc((size_t)npend + 1, sizeof(int64_t));
+        for (int64_t id = 0; id < n; id++) {
+                int64_t i = at[id];
+
+                if (i == -1) {
+                        rc = restore_fail("a point is neither in the file nor pending: id", (long long)id);
+                        goto out;
+                }
+                if (i <= -2) {
+                        int64_t j = -2 - i;
+
+                        mls_dataset_propose(&l->ds, pu + j * d, (int)porig[j], (int32_t)pgen[j]);
+                        l->redo[l->nredo++] = id;
+                } else if (pts->origin[i] == MLS_ORIGIN_SEED && pts->generation[i] < 0) {
+                        mls_dataset_seed(&l->ds, pts->u + i * d, pts->status[i], pts->nll[i],
+                                         pts->good[i] != 0, pts->obs + i * m);
+                } else {
+                        mls_dataset_propose(&l->ds, pts->u + i * d, pts->origin[i], pts->generation[i]);
+                        mls_dataset_record(&l->ds, id, pts->status[i], pts->nll[i], pts->good[i] != 0,
+                                           pts->obs + i * m);
+                }
+        }
+        nq = mls_blob_get_i64(b);
+        if (b->bad || nq < 0 || nq > QUEUE) {
+                rc = restore_fail("bad proposal queue", -1);
+                goto out;
+        }
+        mls_blob_get(b, l->queue_u, (size_t)(nq * d) * sizeof(double));
+        mls_blob_get(b, l->queue_origin, (size_t)nq * sizeof(int8_t));
+        mls_blob_get(b, l->queue_gen, (size_t)nq * sizeof(int32_t));
+        l->queue_n = nq;
+        l->queue_next = 0;
+        mls_blob_get(b, l->by_status, sizeof(l->by_status));
+        l->generation_cut = mls_blob_get_i64(b) != 0;
+        l->elapsed_before = mls_blob_get_f64(b);
+        {
+                int64_t complete = mls_blob_get_i64(b), written = mls_blob_get_i64(b), ng;
+                struct mls_gen_row *rows = mls_blob_get_array(b, &ng, sizeof(struct mls_gen_row));
+
+                free(l->gens.row);
+                l->gens.row = rows;
+                l->gens.n = l->gens.cap = ng;
+                l->gens.complete = complete;
+                l->gens.written = written;
+                l->gens_at_checkpoint = complete;
+        }
+        if (b->bad) {
+                rc = restore_fail("the state ends early", -1);
+                goto out;
+        }
+        if (l->ops->load && (rc = l->ops->load(l->state, b)) != MLS_OK)
+                rc = restore_fail("the method's state does not fit this card", -1);
+out:
+        free(at);
+        free(pid);
+        free(pgen);
+        free(porig);
+        free(pu);
+        return rc;
+}
+
+/* ------------------------------------------------------------------ checkpoints */
+
+static mls_rc checkpoint(struct lead *l, enum ckpt_mode mode)
 {
         int32_t gen = 0;
         mls_nn *net = l->ops->network ? l->ops->network(l->state, &gen) : NULL;
-        double flag = (last ? CKPT_LAST : 0) + (net ? CKPT_MODEL : 0);
+        double flag = (mode != CKPT_PERIODIC ? CKPT_LAST : 0) + (net ? CKPT_MODEL : 0);
+        struct mls_blob state;
+        bool end;
         mls_rc rc;
 
-        while (l->busy > 0)
-                receive_one(l);
+        /* a stopped run has collected what its workers had; the rest stays pending */
+        while (mode != CKPT_STOPPED && l->busy > 0)
+                receive_one(l, false, &end);
         for (int w = 1; w < l->size; w++)
                 if (MPI_Send(&flag, 1, MPI_DOUBLE, w, MLS_TAG_CHECKPOINT, l->comm) != MPI_SUCCESS)
                         MLS_ABORT("sending a checkpoint request to rank %d failed", w);
-        mls_gens_close(&l->gens, &l->ds, mls_now() - l->t0, last);
+        mls_gens_close(&l->gens, &l->ds, elapsed(l), mode == CKPT_FINAL);
         rc = mls_store_append_generations(l->store, l->gens.row + l->gens.written,
                                           l->gens.complete - l->gens.written);
         if (rc == MLS_OK)
@@ -228,15 +459,24 @@ static mls_rc checkpoint(struct lead *l, bool last)
                 mls_nn_state_get(net, &st);
                 rc = mls_store_write_model(l->store, &st, gen);
         }
+        mls_blob_init(&state);
+        if (rc == MLS_OK) {
+                save_state(l, &state);
+                rc = mls_store_commit(l->store, &state, mode == CKPT_FINAL);
+        }
+        mls_blob_fini(&state);
         mls_rows_clear(&l->rows);
         l->last_checkpoint = mls_now();
-        progress(l, last ? "done" : "checkpoint");
+        l->gens_at_checkpoint = l->gens.complete;
+        progress(l, mode == CKPT_PERIODIC ? "checkpoint" : mode == CKPT_FINAL ? "done" : "stopped");
         return rc;
 }
 
 static bool checkpoint_due(const struct lead *l)
 {
-        return mls_now() - l->last_checkpoint >= l->card->checkpoint_seconds;
+        return mls_now() - l->last_checkpoint >= l->card->checkpoint_seconds ||
+               (l->card->checkpoint_generations > 0 &&
+                l->gens.complete - l->gens_at_checkpoint >= l->card->checkpoint_generations);
 }
 
 /* report_failure - the first failures of a rank are logged with their point id and reason. */
@@ -262,8 +502,11 @@ static mls_rc lead_alone(struct lead *l)
         int64_t id;
         mls_rc rc = MLS_OK;
 
-        while (rc == MLS_OK && !budget_spent(l) && next_point(l, &id, &u)) {
+        while (rc == MLS_OK && !(l->stop_sig = mls_stop_signal()) && !out_of_time(l) &&
+               (next_redo(l, &id, &u) || (!budget_spent(l) && next_point(l, &id, &u)))) {
                 mls_evaluate(l->ev, id, u, &row);
+                if (row.status == MLS_ST_INTERRUPTED)
+                        break; /* pending: evaluated again on resume */
                 report_failure(&row, 0);
                 l->by_status[row.status]++;
                 row.generation = l->ds.generation[id];
@@ -274,23 +517,53 @@ static mls_rc lead_alone(struct lead *l)
                 if (l->gens.n > 0)
                         mls_gens_result(&l->gens, row.generation, row.good);
                 if (checkpoint_due(l))
-                        rc = checkpoint(l, false);
+                        rc = checkpoint(l, CKPT_PERIODIC);
         }
+        l->stop_sig = mls_stop_signal();
         return rc;
+}
+
+/*
+ * stop_workers - a stop signal: every worker drops the points it has not evaluated (it ends
+ * a running program at once when it got the signal too) and answers with its end marker;
+ * the results that arrive before it are kept.
+ */
+static void stop_workers(struct lead *l)
+{
+        double sig = l->stop_sig;
+        int left = l->size - 1;
+        bool end;
+
+        MLS_LOG_ROOT(MLS_LOG_WARN, "signal %d: stopping; %lld points in flight are left for --resume",
+                     l->stop_sig, (long long)l->busy);
+        for (int w = 1; w < l->size; w++)
+                if (MPI_Send(&sig, 1, MPI_DOUBLE, w, MLS_TAG_STOP, l->comm) != MPI_SUCCESS)
+                        MLS_ABORT("sending a stop request to rank %d failed", w);
+        while (left > 0) {
+                receive_one(l, false, &end);
+                left -= end;
+        }
 }
 
 static mls_rc lead_workers(struct lead *l)
 {
         mls_rc rc = MLS_OK;
+        bool end;
 
         fill_workers(l);
         while (rc == MLS_OK && l->busy > 0) {
+                int w = receive_one(l, true, &end);
+
+                if (w < 0 || mls_stop_signal())
+                        break;
                 /* The returning rank first; then every idle one (the method may have been waiting). */
-                dispatch(l, receive_one(l));
+                dispatch(l, w);
                 fill_workers(l);
-                if (checkpoint_due(l) && (rc = checkpoint(l, false)) == MLS_OK)
+                if (checkpoint_due(l) && (rc = checkpoint(l, CKPT_PERIODIC)) == MLS_OK)
                         fill_workers(l);
         }
+        if (rc == MLS_OK && (l->stop_sig = mls_stop_signal()) != 0)
+                stop_workers(l);
         return rc;
 }
 
@@ -304,6 +577,8 @@ static const char *stop_reason(const struct lead *l)
                 return "the evaluation budget was spent";
         if (l->generation_cut)
                 return "the generation limit was reached";
+        if (l->stop_sig)
+                return "a stop signal was received";
         if (out_of_time(l))
                 return "the wall-time limit was reached";
         return "the method had no more points to propose";
@@ -349,7 +624,8 @@ static mls_rc lead(MPI_Comm comm, const struct mls_card *card, mls_store *store,
 {
         struct lead l = {.card = card, .comm = comm, .store = store};
         int d = card->nparams, m = card->nobs;
-        mls_rc rc;
+        int64_t failed = 0;
+        mls_rc rc = MLS_OK;
 
         MPI_Comm_size(comm, &l.size);
         l.inflight_max = opts->inflight > 0 ? opts->inflight : 2;
@@ -376,16 +652,31 @@ static mls_rc lead(MPI_Comm comm, const struct mls_card *card, mls_store *store,
                              "search.points_per_generation %lld is below twice the %d evaluating ranks: "
                              "some ranks will idle in every generation",
                              (long long)card->search.points_per_generation, l.size - 1);
-        add_seeds(&l, opts->seed);
         if ((rc = l.ops->create(card, &l.state)) != MLS_OK)
                 MLS_ABORT("method %s could not start: %s", l.ops->name, mls_rc_str(rc));
+        if (opts->resume_state) {
+                rc = restore(&l, opts->resume_points, opts->resume_state);
+                if (rc == MLS_OK)
+                        MLS_LOG_ROOT(
+                                MLS_LOG_INFO,
+                                "resuming: %lld points in the file, %lld pending, %lld good; generation %lld",
+                                (long long)opts->resume_points->n, (long long)l.nredo, (long long)l.ds.n_good,
+                                (long long)l.gens.n - 1);
+        } else {
+                add_seeds(&l, opts->seed);
+        }
+        /* the workers wait for this: a checkpoint that cannot be resumed ends every rank */
+        rc = mls_agree(comm, rc);
         MLS_LOG_ROOT(MLS_LOG_INFO, "run '%s': method %s, %d parameters, %d rank%s (%d evaluating), output %s",
                      card->name, l.ops->name, d, l.size, l.size > 1 ? "s" : "", l.size > 1 ? l.size - 1 : 1,
                      card->output);
-        rc = l.size == 1 ? lead_alone(&l) : lead_workers(&l);
+        if (rc == MLS_OK)
+                rc = l.size == 1 ? lead_alone(&l) : lead_workers(&l);
         if (rc == MLS_OK)
                 MLS_LOG_ROOT(MLS_LOG_INFO, "stopping: %s", stop_reason(&l));
-        if (rc == MLS_OK && l.by_status[MLS_ST_OK] < run_points(&l)) {
+        for (int st = 1; st < MLS_ST_COUNT; st++)
+                failed += l.by_status[st];
+        if (rc == MLS_OK && failed > 0) {
                 char line[512];
                 int w = 0;
 
@@ -395,11 +686,14 @@ static mls_rc lead(MPI_Comm comm, const struct mls_card *card, mls_store *store,
                                               mls_status_name(st), (long long)l.by_status[st]);
                 MLS_LOG_ROOT(MLS_LOG_INFO, "points by status: %s (reasons in /points/error)", line);
         }
-        /* The last checkpoint also releases the workers, even after a failure. */
+        /* The last checkpoint also releases the workers (a failed one fails on every rank). */
         if (rc == MLS_OK)
-                rc = checkpoint(&l, true);
+                rc = checkpoint(&l, l.stop_sig ? CKPT_STOPPED : CKPT_FINAL);
+        if (rc == MLS_OK && l.stop_sig)
+                rc = MLS_STOPPED;
         l.ops->destroy(&l.state);
         mls_gens_fini(&l.gens);
+        free(l.redo);
         free(l.msg);
         free(l.queue_gen);
         free(l.queue_origin);
@@ -412,20 +706,68 @@ static mls_rc lead(MPI_Comm comm, const struct mls_card *card, mls_store *store,
 
 /* ------------------------------------------------------------------ workers */
 
+struct worker {
+        MPI_Comm comm;
+        int rank, d, m;
+        double *in, *out;
+        bool stopping; /* rank 0 asked to stop: drop the points still queued */
+        bool asked;    /* this rank told rank 0 about its own stop signal */
+};
+
+static void send_result(struct worker *wk, double id, double status)
+{
+        wk->out[0] = id;
+        wk->out[1] = status;
+        for (int i = 2; i < HEAD_RESULT + wk->m; i++)
+                wk->out[i] = 0.0;
+        if (MPI_Send(wk->out, HEAD_RESULT + wk->m, MPI_DOUBLE, 0, MLS_TAG_RESULT, wk->comm) != MPI_SUCCESS)
+                MLS_ABORT("sending a message to rank 0 failed");
+}
+
+/* on_stop - rank 0's stop request: no more evaluations, then the end marker */
+static void on_stop(struct worker *wk)
+{
+        double sig;
+
+        if (MPI_Recv(&sig, 1, MPI_DOUBLE, 0, MLS_TAG_STOP, wk->comm, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+                MLS_ABORT("receiving a stop request failed");
+        mls_stop_request((int)sig);
+        wk->stopping = true;
+        send_result(wk, ID_END, 0);
+}
+
+/* should_evaluate - false when the run is stopping: the point is left pending */
+static bool should_evaluate(struct worker *wk)
+{
+        int flag = 0;
+
+        if (!wk->stopping && MPI_Iprobe(0, MLS_TAG_STOP, wk->comm, &flag, MPI_STATUS_IGNORE) == MPI_SUCCESS &&
+            flag)
+                on_stop(wk);
+        if (!wk->stopping && mls_stop_signal() && !wk->asked) {
+                wk->asked = true;
+                send_result(wk, ID_STOP, mls_stop_signal());
+        }
+        return !wk->stopping && !mls_stop_signal();
+}
+
 static mls_rc work(MPI_Comm comm, const struct mls_card *card, mls_store *store, struct mls_evaluator *ev)
 {
+        struct worker wk = {.comm = comm, .d = card->nparams};
         struct mls_rows rows;
         struct mls_row row;
-        int d = card->nparams, m, rank, last = 0;
-        double *in, *out;
+        int d = card->nparams, m, last = 0;
         int64_t committed;
         mls_rc rc = MLS_OK;
 
-        MPI_Comm_rank(comm, &rank);
-        m = ev->m;
+        MPI_Comm_rank(comm, &wk.rank);
+        /* rank 0 has restored its state (or could not) */
+        if ((rc = mls_agree(comm, MLS_OK)) != MLS_OK)
+                return rc;
+        m = wk.m = ev->m;
         mls_rows_init(&rows, d, m, card->nterms, card->phys.nkeep);
-        in = mls_calloc((size_t)(HEAD_POINT + d), sizeof(double));
-        out = mls_calloc((size_t)(HEAD_RESULT + m), sizeof(double));
+        wk.in = mls_calloc((size_t)(HEAD_POINT + d), sizeof(double));
+        wk.out = mls_calloc((size_t)(HEAD_RESULT + m), sizeof(double));
         while (!last && rc == MLS_OK) {
                 MPI_Status st;
 
@@ -433,24 +775,37 @@ static mls_rc work(MPI_Comm comm, const struct mls_card *card, mls_store *store,
                         MLS_ABORT("waiting for rank 0 failed");
                 switch (st.MPI_TAG) {
                 case MLS_TAG_POINT:
-                        if (MPI_Recv(in, HEAD_POINT + d, MPI_DOUBLE, 0, MLS_TAG_POINT, comm,
+                        if (MPI_Recv(wk.in, HEAD_POINT + d, MPI_DOUBLE, 0, MLS_TAG_POINT, comm,
                                      MPI_STATUS_IGNORE) != MPI_SUCCESS)
                                 MLS_ABORT("receiving a point failed");
-                        mls_evaluate(ev, (int64_t)in[0], in + HEAD_POINT, &row);
-                        report_failure(&row, rank);
-                        row.generation = (int32_t)in[1];
-                        row.origin = (int8_t)in[2];
-                        row.worker = rank;
+                        if (!should_evaluate(&wk))
+                                break;
+                        mls_evaluate(ev, (int64_t)wk.in[0], wk.in + HEAD_POINT, &row);
+                        if (row.status == MLS_ST_INTERRUPTED) {
+                                should_evaluate(&wk); /* tells rank 0, once */
+                                break;
+                        }
+                        report_failure(&row, wk.rank);
+                        row.generation = (int32_t)wk.in[1];
+                        row.origin = (int8_t)wk.in[2];
+                        row.worker = wk.rank;
                         mls_rows_append(&rows, &row);
-                        out[0] = in[0];
-                        out[1] = row.status;
-                        out[2] = row.nll;
-                        out[3] = row.good;
-                        out[4] = row.seconds;
-                        memcpy(out + HEAD_RESULT, row.obs, (size_t)m * sizeof(double));
-                        if (MPI_Send(out, HEAD_RESULT + m, MPI_DOUBLE, 0, MLS_TAG_RESULT, comm) !=
+                        wk.out[0] = wk.in[0];
+                        wk.out[1] = row.status;
+                        wk.out[2] = row.nll;
+                        wk.out[3] = row.good;
+                        wk.out[4] = row.seconds;
+                        memcpy(wk.out + HEAD_RESULT, row.obs, (size_t)m * sizeof(double));
+                        if (MPI_Send(wk.out, HEAD_RESULT + m, MPI_DOUBLE, 0, MLS_TAG_RESULT, comm) !=
                             MPI_SUCCESS)
                                 MLS_ABORT("sending the result of point %lld failed", (long long)row.id);
+                        break;
+                case MLS_TAG_STOP:
+                        if (!wk.stopping)
+                                on_stop(&wk);
+                        else if (MPI_Recv(wk.in, 1, MPI_DOUBLE, 0, MLS_TAG_STOP, comm, MPI_STATUS_IGNORE) !=
+                                 MPI_SUCCESS)
+                                MLS_ABORT("receiving a stop request failed");
                         break;
                 case MLS_TAG_CHECKPOINT: {
                         double flag;
@@ -464,16 +819,18 @@ static mls_rc work(MPI_Comm comm, const struct mls_card *card, mls_store *store,
                                 rc = mls_store_append(store, &rows, &committed);
                         if (rc == MLS_OK && ((int)flag & CKPT_MODEL))
                                 rc = mls_store_write_model(store, NULL, 0);
+                        if (rc == MLS_OK)
+                                rc = mls_store_commit(store, NULL, false);
                         mls_rows_clear(&rows);
                         break;
                 }
                 default: MLS_ABORT("unexpected message tag %d from rank 0", st.MPI_TAG);
                 }
         }
-        free(out);
-        free(in);
+        free(wk.out);
+        free(wk.in);
         mls_rows_fini(&rows);
-        return rc;
+        return rc == MLS_OK && mls_stop_signal() ? MLS_STOPPED : rc;
 }
 
 mls_rc mls_farm_run(MPI_Comm comm, const struct mls_card *card, mls_store *store,

@@ -53,23 +53,28 @@ static int open_pidfd(pid_t pid)
 
 /*
  * wait_exit - wait up to @timeout seconds (< 0: forever) for @pid to exit, leaving it a
- * zombie (so its process group stays reserved). true when it has exited.
+ * zombie (so its process group stays reserved). 1 when it has exited, 0 at the timeout,
+ * -1 when @stoppable and a stop signal arrived first (checked at least every 0.1 s).
  */
-static bool wait_exit(pid_t pid, int pidfd, double timeout, siginfo_t *info)
+static int wait_exit(pid_t pid, int pidfd, double timeout, bool stoppable, siginfo_t *info)
 {
         double end = now() + timeout, step = 50e-6;
 
         for (;;) {
                 memset(info, 0, sizeof(*info));
                 if (waitid(P_PID, (id_t)pid, info, WEXITED | WNOHANG | WNOWAIT) == 0 && info->si_pid == pid)
-                        return true;
+                        return 1;
                 if (timeout >= 0 && now() >= end)
-                        return false;
+                        return 0;
+                if (stoppable && mls_stop_signal())
+                        return -1;
                 if (pidfd >= 0) {
                         struct pollfd pf = {.fd = pidfd, .events = POLLIN};
                         double left = timeout >= 0 ? end - now() : 3600.0;
                         int ms = left > 0 ? (int)(left * 1000.0) + 1 : 0;
 
+                        if (ms > 100)
+                                ms = 100;
                         if (poll(&pf, 1, ms) < 0 && errno != EINTR)
                                 nap(1e-3);
                 } else {
@@ -89,7 +94,8 @@ int mls_proc_run(const struct mls_proc_spec *s, struct mls_proc_result *r)
         pid_t pid;
         int err, pidfd;
         double t0 = now();
-        bool exited, timed_out = false;
+        bool exited, timed_out = false, interrupted = false;
+        int w;
 
         memset(r, 0, sizeof(*r));
         r->limit = s->timeout;
@@ -119,16 +125,19 @@ int mls_proc_run(const struct mls_proc_spec *s, struct mls_proc_result *r)
                 return 0;
         }
         pidfd = open_pidfd(pid);
-        exited = wait_exit(pid, pidfd, s->timeout > 0 ? s->timeout : -1.0, &info);
-        if (!exited) {
-                timed_out = true;
+        w = wait_exit(pid, pidfd, s->timeout > 0 ? s->timeout : -1.0, true, &info);
+        if (w <= 0) {
+                /* a timeout, or mlscan is stopping: the grace is short then (a batch system waits for no one) */
+                timed_out = w == 0;
+                interrupted = w < 0;
                 kill(-pid, SIGTERM);
-                exited = wait_exit(pid, pidfd, s->grace, &info);
-                if (!exited) {
+                w = wait_exit(pid, pidfd, interrupted && s->grace > 0.2 ? 0.2 : s->grace, false, &info);
+                if (w <= 0) {
                         kill(-pid, SIGKILL);
-                        exited = wait_exit(pid, pidfd, -1.0, &info);
+                        w = wait_exit(pid, pidfd, -1.0, false, &info);
                 }
         }
+        exited = w > 0;
         /* The leader is a zombie now, so its group id cannot be reused: end what is left in it. */
         kill(-pid, SIGKILL);
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
@@ -145,6 +154,8 @@ int mls_proc_run(const struct mls_proc_spec *s, struct mls_proc_result *r)
         }
         if (timed_out)
                 r->end = MLS_PROC_TIMEOUT;
+        if (interrupted)
+                r->end = MLS_PROC_INTERRUPTED;
         return exited ? 0 : -1;
 }
 
@@ -230,6 +241,9 @@ void mls_proc_describe(const char *name, const struct mls_proc_result *r, const 
                 break;
         case MLS_PROC_NOT_STARTED:
                 w = snprintf(buf, len, "%s: could not be started: %s", name, strerror(r->code));
+                break;
+        case MLS_PROC_INTERRUPTED:
+                w = snprintf(buf, len, "%s: ended because mlscan is stopping", name);
                 break;
         }
         if (t[0] && w > 0 && (size_t)w < len)

@@ -42,10 +42,8 @@ void mls_rows_fini(struct mls_rows *r)
         r->n = r->cap = r->blob_n = r->blob_cap = 0;
 }
 
-static void rows_grow(struct mls_rows *r)
+static void rows_grow_to(struct mls_rows *r, size_t cap)
 {
-        size_t cap = r->cap ? 2 * (size_t)r->cap : 256;
-
         r->id = mls_realloc(r->id, cap, sizeof(*r->id));
         r->generation = mls_realloc(r->generation, cap, sizeof(*r->generation));
         r->origin = mls_realloc(r->origin, cap, sizeof(*r->origin));
@@ -61,6 +59,17 @@ static void rows_grow(struct mls_rows *r)
         r->error = mls_realloc(r->error, cap, MLS_ERROR_LEN);
         r->kept = mls_realloc(r->kept, cap * (size_t)(r->nkeep > 0 ? r->nkeep : 1), sizeof(int64_t));
         r->cap = (int64_t)cap;
+}
+
+static void rows_grow(struct mls_rows *r)
+{
+        rows_grow_to(r, r->cap ? 2 * (size_t)r->cap : 256);
+}
+
+void mls_rows_reserve(struct mls_rows *r, int64_t n)
+{
+        if (n > r->cap)
+                rows_grow_to(r, (size_t)n);
 }
 
 void mls_rows_append(struct mls_rows *r, const struct mls_row *row)

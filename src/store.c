@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mlscan/blob.h"
 #include "mlscan/gens.h"
 #include "mlscan/likelihood.h"
 #include "mlscan/log.h"
@@ -24,7 +25,9 @@
 #include "mlscan/store.h"
 #include "mlscan/util.h"
 
-#define MLS_FORMAT_VERSION 1
+#define MLS_FORMAT_VERSION 2
+#define COMMIT_MAGIC       0x6d6c7363616e3243LL /* "mlscan2C" */
+#define COMMIT_LEN         8
 #define CHUNK_ROWS         4096
 
 enum col {
@@ -83,7 +86,11 @@ struct mls_store {
         hid_t dset[NCOLS];
         hid_t status_t, origin_t, bool_t, error_t;
         int d, m, k;
-        int64_t rows;
+        int64_t rows;      /* rows written (the datasets' extent) */
+        int64_t committed; /* rows of the last commit */
+        /* /checkpoint: rank 0's state in two slots, and the commit attribute naming the valid one */
+        hid_t ckpt, state[2];
+        int64_t sequence;
         /* /outputs/<name>/{offset, size, data}: physics.keep files, row i = /points row i */
         int nkeep;
         hid_t outputs, *keep_dset; /* 3 per kept file */
@@ -356,6 +363,20 @@ static mls_rc write_names(mls_store *s, const struct mls_card *card, const char 
         return rc;
 }
 
+/* card_summary: the card's canonical lines, which a resumed run is compared with */
+static mls_rc write_summary(mls_store *s, const struct mls_card *card)
+{
+        char **lines = mls_card_describe(card);
+        int n = 0;
+        mls_rc rc;
+
+        while (lines && lines[n])
+                n++;
+        rc = attr_strings(s->fid, "card_summary", n, (const char *const *)lines);
+        mls_card_describe_free(&lines);
+        return rc;
+}
+
 static mls_rc write_root_attrs(mls_store *s, const struct mls_card *card)
 {
         char stamp[32];
@@ -371,10 +392,38 @@ static mls_rc write_root_attrs(mls_store *s, const struct mls_card *card)
             (rc = attr_string(s->fid, "start_time", stamp)) == MLS_OK &&
             (rc = attr_string(s->fid, "card_path", card->path)) == MLS_OK &&
             (rc = attr_string(s->fid, "run_card", card->text)) == MLS_OK &&
+            (rc = write_summary(s, card)) == MLS_OK &&
             (rc = attr_f64(s->fid, "nll_cap", MLS_NLL_CAP)) == MLS_OK &&
             (rc = attr_f64(s->fid, "nll_below", card->nll_below)) == MLS_OK)
                 rc = attr_string(s->fid, "physics",
                                  card->builtin >= 0 ? mls_builtin_get(card->builtin)->name : "external");
+        return rc;
+}
+
+/*
+ * create_checkpoint - /checkpoint: datasets state0 and state1 (uint8, rank 0's checkpoint
+ * state, written alternately) and the attribute commit, int64[8] = {magic, sequence, slot,
+ * points rows, generation rows, state bytes, complete, 0}, written last at each checkpoint.
+ */
+static mls_rc create_checkpoint(mls_store *s)
+{
+        int64_t commit[COMMIT_LEN] = {COMMIT_MAGIC, 0, 0, 0, 0, 0, 0, 0};
+        hsize_t dim = COMMIT_LEN;
+        hid_t sp;
+        mls_rc rc;
+
+        if ((s->ckpt = H5Gcreate2(s->fid, "checkpoint", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0)
+                return MLS_H5_FAIL("creating group /checkpoint");
+        for (int i = 0; i < 2; i++) {
+                char name[16];
+
+                snprintf(name, sizeof(name), "state%d", i);
+                if ((s->state[i] = create_dataset(s->ckpt, name, H5T_NATIVE_UINT8, 0, 1 << 16, false)) < 0)
+                        return MLS_H5_FAIL("creating /checkpoint/%s", name);
+        }
+        sp = H5Screate_simple(1, &dim, NULL);
+        rc = attr_write(s->ckpt, "commit", H5T_NATIVE_INT64, sp, commit);
+        H5Sclose(sp);
         return rc;
 }
 
@@ -424,9 +473,16 @@ static mls_rc open_file(mls_store *s, const char *path)
                 rc = MLS_H5_FAIL("setting the file format bounds for %s", path);
         if ((rc = mls_agree(s->comm, rc)) == MLS_OK) {
                 /* The path was checked by rank 0; TRUNC is only reached with --force or a fresh path. */
-                s->fid = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-                if (s->fid < 0)
+                /* REQUIRED for kill safety: freed file space is never reused, so a write cut short
+                 * by kill -9 cannot damage metadata that the last commit still points to. */
+                hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+
+                if (fcpl < 0 || H5Pset_file_space_strategy(fcpl, H5F_FSPACE_STRATEGY_NONE, 0, 1) < 0)
+                        rc = MLS_H5_FAIL("setting the file space strategy for %s", path);
+                else if ((s->fid = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, fapl)) < 0)
                         rc = MLS_H5_FAIL("creating output file %s", path);
+                if (fcpl >= 0)
+                        H5Pclose(fcpl);
         }
         if (fapl >= 0)
                 H5Pclose(fapl);
@@ -442,7 +498,7 @@ mls_rc mls_store_create(MPI_Comm comm, const char *path, bool force, const struc
         *out = NULL;
         s->comm = comm;
         s->fid = s->points = s->dxpl = s->status_t = s->origin_t = s->bool_t = s->gens = H5I_INVALID_HID;
-        s->error_t = s->outputs = H5I_INVALID_HID;
+        s->error_t = s->outputs = s->ckpt = s->state[0] = s->state[1] = H5I_INVALID_HID;
         for (int i = 0; i < NCOLS; i++)
                 s->dset[i] = H5I_INVALID_HID;
         for (int i = 0; i < NGENCOLS; i++)
@@ -471,7 +527,7 @@ mls_rc mls_store_create(MPI_Comm comm, const char *path, bool force, const struc
         if (rc == MLS_OK && (rc = create_columns(s)) == MLS_OK && (rc = create_gens(s)) == MLS_OK &&
             (rc = create_outputs(s, card)) == MLS_OK && (rc = write_names(s, card, obs_names)) == MLS_OK &&
             (rc = write_root_attrs(s, card)) == MLS_OK && (rc = attr_i64(s->points, "rows", 0)) == MLS_OK &&
-            H5Fflush(s->fid, H5F_SCOPE_GLOBAL) < 0)
+            (rc = create_checkpoint(s)) == MLS_OK && H5Fflush(s->fid, H5F_SCOPE_GLOBAL) < 0)
                 rc = MLS_H5_FAIL("flushing new file %s", path);
         rc = mls_agree(comm, rc);
 out:
@@ -482,6 +538,277 @@ out:
         if (s && s->fid >= 0)
                 mls_store_close(&s);
         mls_free(&s);
+        return rc;
+}
+
+/* ------------------------------------------------------------------ reopening to resume */
+
+static mls_rc read_attr(hid_t g, const char *name, hid_t type, void *buf);
+
+/* read_vlen_strings - a string-array attribute of @obj into a NULL-terminated array (rank-local). */
+static char **read_vlen_strings(hid_t obj, const char *name)
+{
+        hid_t a = H5Aopen(obj, name, H5P_DEFAULT), sp = H5I_INVALID_HID, t = str_type();
+        hssize_t n = 0;
+        char **tmp = NULL, **out = NULL;
+
+        if (a < 0 || (sp = H5Aget_space(a)) < 0 || (n = H5Sget_simple_extent_npoints(sp)) < 0)
+                goto done;
+        tmp = mls_calloc((size_t)n + 1, sizeof(char *));
+        if (n > 0 && H5Aread(a, t, tmp) < 0)
+                goto done;
+        out = mls_calloc((size_t)n + 1, sizeof(char *));
+        for (hssize_t i = 0; i < n; i++)
+                out[i] = mls_strdup(tmp[i] ? tmp[i] : "");
+        if (n > 0)
+                H5Dvlen_reclaim(t, sp, H5P_DEFAULT, tmp);
+done:
+        free(tmp);
+        if (sp >= 0)
+                H5Sclose(sp);
+        if (a >= 0)
+                H5Aclose(a);
+        H5Tclose(t);
+        return out;
+}
+
+static hid_t open_dataset(hid_t g, const char *name, const char *what, mls_rc *rc)
+{
+        hid_t d = *rc == MLS_OK ? H5Dopen2(g, name, H5P_DEFAULT) : H5I_INVALID_HID;
+
+        if (*rc == MLS_OK && d < 0)
+                *rc = MLS_H5_FAIL("opening %s/%s", what, name);
+        return d;
+}
+
+/* width - the second dimension of a 2-D dataset (-1 when it is not 2-D) */
+static int64_t width_of(hid_t d)
+{
+        hid_t sp = H5Dget_space(d);
+        hsize_t dims[2] = {0, 0};
+        int64_t w = sp >= 0 && H5Sget_simple_extent_ndims(sp) == 2 &&
+                                    H5Sget_simple_extent_dims(sp, dims, NULL) == 2
+                            ? (int64_t)dims[1]
+                            : -1;
+
+        if (sp >= 0)
+                H5Sclose(sp);
+        return w;
+}
+
+static mls_rc open_handles(mls_store *s, const struct mls_card *card, const char *path)
+{
+        mls_rc rc = MLS_OK;
+        int64_t fv = 0;
+
+        if (H5Aexists(s->fid, "format_version") <= 0 ||
+            read_attr(s->fid, "format_version", H5T_NATIVE_INT64, &fv) != MLS_OK || fv < 2 ||
+            H5Lexists(s->fid, "checkpoint", H5P_DEFAULT) <= 0) {
+                MLS_LOG_ROOT(
+                        MLS_LOG_ERR,
+                        "%s has no checkpoints to resume from (written by mlscan 0.1 or not an mlscan file)",
+                        path);
+                return MLS_ERR_CONFIG;
+        }
+        if ((s->points = H5Gopen2(s->fid, "points", H5P_DEFAULT)) < 0 ||
+            (s->gens = H5Gopen2(s->fid, "generations", H5P_DEFAULT)) < 0 ||
+            (s->ckpt = H5Gopen2(s->fid, "checkpoint", H5P_DEFAULT)) < 0)
+                return MLS_H5_FAIL("opening the groups of %s", path);
+        for (int c = 0; c < NCOLS; c++)
+                s->dset[c] = open_dataset(s->points, col_names[c], "/points", &rc);
+        for (int i = 0; i < NGENCOLS; i++)
+                s->gen_dset[i] = open_dataset(s->gens, gen_cols[i].name, "/generations", &rc);
+        s->state[0] = open_dataset(s->ckpt, "state0", "/checkpoint", &rc);
+        s->state[1] = open_dataset(s->ckpt, "state1", "/checkpoint", &rc);
+        if (rc != MLS_OK)
+                return rc;
+        if (width_of(s->dset[COL_U]) != s->d || width_of(s->dset[COL_OBS]) != s->m ||
+            width_of(s->dset[COL_TERMS]) != s->k) {
+                MLS_LOG_ROOT(
+                        MLS_LOG_ERR,
+                        "%s holds points of another shape (parameters, observables or likelihood terms differ)",
+                        path);
+                return MLS_ERR_CONFIG;
+        }
+        s->nkeep = card->phys.nkeep;
+        if (s->nkeep > 0) {
+                s->keep_dset = mls_calloc((size_t)s->nkeep * NKEEPCOLS, sizeof(hid_t));
+                s->keep_bytes = mls_calloc((size_t)s->nkeep, sizeof(int64_t));
+                for (int i = 0; i < s->nkeep * NKEEPCOLS; i++)
+                        s->keep_dset[i] = H5I_INVALID_HID;
+                if ((s->outputs = H5Gopen2(s->fid, "outputs", H5P_DEFAULT)) < 0)
+                        return MLS_H5_FAIL("opening /outputs");
+                for (int j = 0; j < s->nkeep && rc == MLS_OK; j++) {
+                        hid_t g = H5Gopen2(s->outputs, card->phys.keep[j], H5P_DEFAULT);
+
+                        if (g < 0)
+                                return MLS_H5_FAIL("opening /outputs/%s", card->phys.keep[j]);
+                        for (int k = 0; k < NKEEPCOLS; k++)
+                                s->keep_dset[j * NKEEPCOLS + k] =
+                                        open_dataset(g, keep_col_names[k], "/outputs", &rc);
+                        if (rc == MLS_OK &&
+                            H5Aexists(s->keep_dset[j * NKEEPCOLS + KEEP_DATA], "committed_bytes") > 0)
+                                rc = read_attr(s->keep_dset[j * NKEEPCOLS + KEEP_DATA], "committed_bytes",
+                                               H5T_NATIVE_INT64, &s->keep_bytes[j]);
+                        H5Gclose(g);
+                }
+        }
+        return rc;
+}
+
+mls_rc mls_store_open(MPI_Comm comm, const char *path, const struct mls_card *card, int m, char ***summary,
+                      struct mls_store_commit *commit, mls_store **out)
+{
+        mls_store *s = mls_calloc(1, sizeof(*s));
+        int64_t c[COMMIT_LEN] = {0};
+        hid_t fapl = H5I_INVALID_HID;
+        struct stat st;
+        mls_rc rc = MLS_OK;
+
+        *out = NULL;
+        if (summary)
+                *summary = NULL;
+        memset(commit, 0, sizeof(*commit));
+        s->comm = comm;
+        s->fid = s->points = s->dxpl = s->status_t = s->origin_t = s->bool_t = s->gens = H5I_INVALID_HID;
+        s->error_t = s->outputs = s->ckpt = s->state[0] = s->state[1] = H5I_INVALID_HID;
+        for (int i = 0; i < NCOLS; i++)
+                s->dset[i] = H5I_INVALID_HID;
+        for (int i = 0; i < NGENCOLS; i++)
+                s->gen_dset[i] = H5I_INVALID_HID;
+        MPI_Comm_rank(comm, &s->rank);
+        MPI_Comm_size(comm, &s->size);
+        s->d = card->nparams;
+        s->m = m;
+        s->k = card->nterms;
+        if (s->rank == 0 && (stat(path, &st) != 0 || !S_ISREG(st.st_mode))) {
+                MLS_LOG(MLS_LOG_ERR, "cannot resume: output file '%s' %s", path,
+                        errno == ENOENT ? "does not exist" : "is not a regular file");
+                rc = MLS_ERR_IO;
+        }
+        if ((rc = mls_agree(comm, rc)) != MLS_OK)
+                goto out;
+        fapl = H5Pcreate(H5P_FILE_ACCESS);
+        if (fapl < 0 || H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) < 0)
+                rc = MLS_H5_FAIL("setting up MPI-IO access for %s", path);
+#ifdef HAVE_H5PSET_ALL_COLL_METADATA_OPS
+        if (rc == MLS_OK &&
+            (H5Pset_all_coll_metadata_ops(fapl, 1) < 0 || H5Pset_coll_metadata_write(fapl, 1) < 0))
+                rc = MLS_H5_FAIL("setting collective metadata for %s", path);
+#endif
+        if (rc == MLS_OK && (s->fid = H5Fopen(path, H5F_ACC_RDWR, fapl)) < 0) {
+                MLS_LOG_ROOT(MLS_LOG_ERR, "cannot open '%s' as an HDF5 file to resume", path);
+                rc = MLS_ERR_IO;
+        }
+        if (fapl >= 0)
+                H5Pclose(fapl);
+        if ((rc = mls_agree(comm, rc)) != MLS_OK)
+                goto out;
+        s->status_t = enum_type(MLS_ST_COUNT, mls_status_name);
+        s->origin_t = enum_type(MLS_ORIGIN_COUNT, mls_origin_name);
+        s->bool_t = enum_type(2, bool_name);
+        s->error_t = H5Tcopy(H5T_C_S1);
+        H5Tset_size(s->error_t, MLS_ERROR_LEN);
+        H5Tset_strpad(s->error_t, H5T_STR_NULLPAD);
+        s->dxpl = H5Pcreate(H5P_DATASET_XFER);
+        if (s->dxpl < 0 || H5Pset_dxpl_mpio(s->dxpl, H5FD_MPIO_COLLECTIVE) < 0)
+                rc = MLS_H5_FAIL("setting up collective transfers");
+        if (rc == MLS_OK)
+                rc = open_handles(s, card, path);
+        if (rc == MLS_OK)
+                rc = read_attr(s->ckpt, "commit", H5T_NATIVE_INT64, c);
+        if (rc == MLS_OK && c[0] != COMMIT_MAGIC) {
+                MLS_LOG_ROOT(MLS_LOG_ERR, "%s: /checkpoint@commit is damaged", path);
+                rc = MLS_ERR_IO;
+        }
+        if ((rc = mls_agree(comm, rc)) != MLS_OK)
+                goto out;
+        commit->sequence = s->sequence = c[1];
+        commit->slot = c[2];
+        commit->points_rows = s->rows = s->committed = c[3];
+        commit->generation_rows = s->gen_rows = c[4];
+        commit->state_bytes = c[5];
+        commit->complete = c[6] != 0;
+        /* every rank reads it: with collective metadata, a read on rank 0 alone leaves the ranks'
+         * metadata caches different, and a later collective write hangs */
+        if (summary) {
+                *summary = read_vlen_strings(s->fid, "card_summary");
+                if (s->rank != 0)
+                        mls_card_describe_free(summary);
+        }
+out:
+        if (rc == MLS_OK) {
+                *out = s;
+                s = NULL;
+        }
+        if (s && s->fid >= 0)
+                mls_store_close(&s);
+        mls_free(&s);
+        return rc;
+}
+
+/* read_rows - rank 0 reads rows [0, n) of @d (width @w, 0: 1-D) into @buf; collective. */
+static mls_rc read_rows(mls_store *s, hid_t d, hid_t memtype, int width, int64_t n, void *buf)
+{
+        hsize_t start[2] = {0, 0}, count[2] = {(hsize_t)n, (hsize_t)width},
+                one[2] = {1, (hsize_t)(width > 0 ? width : 1)};
+        int rank = width > 0 ? 2 : 1;
+        hid_t fsp = H5Dget_space(d), msp;
+        static double dummy[8];
+        mls_rc rc = MLS_OK;
+
+        if (s->rank == 0 && n > 0) {
+                msp = H5Screate_simple(rank, count, NULL);
+                H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL);
+        } else {
+                msp = H5Screate_simple(rank, one, NULL);
+                H5Sselect_none(msp);
+                H5Sselect_none(fsp);
+                buf = dummy;
+        }
+        if (fsp < 0 || H5Dread(d, memtype, msp, fsp, s->dxpl, buf) < 0)
+                rc = MLS_H5_FAIL("reading the committed rows");
+        if (fsp >= 0)
+                H5Sclose(fsp);
+        H5Sclose(msp);
+        return rc;
+}
+
+mls_rc mls_store_read_state(mls_store *s, const struct mls_store_commit *c, struct mls_blob *b)
+{
+        uint8_t *buf = s->rank == 0 ? mls_calloc((size_t)c->state_bytes + 1, 1) : NULL;
+        mls_rc rc;
+
+        mls_blob_init(b);
+        if (c->slot < 0 || c->slot > 1) {
+                free(buf);
+                return MLS_ERR_IO;
+        }
+        rc = read_rows(s, s->state[c->slot], H5T_NATIVE_UINT8, 0, c->state_bytes, buf);
+        if ((rc = mls_agree(s->comm, rc)) == MLS_OK && s->rank == 0)
+                mls_blob_wrap(b, buf, (size_t)c->state_bytes);
+        free(buf);
+        return rc;
+}
+
+mls_rc mls_store_read_committed(mls_store *s, struct mls_rows *r)
+{
+        int64_t n = s->committed;
+        mls_rc rc;
+
+        mls_rows_clear(r);
+        if (s->rank == 0)
+                mls_rows_reserve(r, n);
+        if ((rc = read_rows(s, s->dset[COL_ID], H5T_NATIVE_INT64, 0, n, r->id)) == MLS_OK &&
+            (rc = read_rows(s, s->dset[COL_GENERATION], H5T_NATIVE_INT32, 0, n, r->generation)) == MLS_OK &&
+            (rc = read_rows(s, s->dset[COL_ORIGIN], s->origin_t, 0, n, r->origin)) == MLS_OK &&
+            (rc = read_rows(s, s->dset[COL_STATUS], s->status_t, 0, n, r->status)) == MLS_OK &&
+            (rc = read_rows(s, s->dset[COL_U], H5T_NATIVE_DOUBLE, s->d, n, r->u)) == MLS_OK &&
+            (rc = read_rows(s, s->dset[COL_OBS], H5T_NATIVE_DOUBLE, s->m, n, r->obs)) == MLS_OK &&
+            (rc = read_rows(s, s->dset[COL_NLL], H5T_NATIVE_DOUBLE, 0, n, r->nll)) == MLS_OK)
+                rc = read_rows(s, s->dset[COL_GOOD], s->bool_t, 0, n, r->good);
+        if ((rc = mls_agree(s->comm, rc)) == MLS_OK && s->rank == 0)
+                r->n = n;
         return rc;
 }
 
@@ -638,22 +965,10 @@ mls_rc mls_store_append(mls_store *s, const struct mls_rows *r, int64_t *total)
                 rc = write_kept(s, r, offset, n, sum);
         if ((rc = mls_agree(s->comm, rc)) != MLS_OK)
                 return rc;
-        /* The commit marker goes last: readers trust /points@rows, not the extent. */
-        {
-                hid_t a = H5Aopen(s->points, "rows", H5P_DEFAULT);
-
-                if (a < 0 || H5Awrite(a, H5T_NATIVE_INT64, &sum) < 0)
-                        rc = MLS_H5_FAIL("writing the committed row count");
-                if (a >= 0)
-                        H5Aclose(a);
-        }
-        if (rc == MLS_OK && H5Fflush(s->fid, H5F_SCOPE_GLOBAL) < 0)
-                rc = MLS_H5_FAIL("flushing the output file");
-        if ((rc = mls_agree(s->comm, rc)) == MLS_OK) {
-                s->rows = sum;
-                *total = sum;
-        }
-        return rc;
+        /* Not committed yet: mls_store_commit() makes these rows count. */
+        s->rows = sum;
+        *total = sum;
+        return MLS_OK;
 }
 
 /* ------------------------------------------------------------------ generations */
@@ -689,18 +1004,75 @@ mls_rc mls_store_append_generations(mls_store *s, const struct mls_gen_row *rows
                 rc = write_gen_column(s, c, col, n, total);
         }
         free(col);
-        if ((rc = mls_agree(s->comm, rc)) != MLS_OK)
-                return rc;
-        {
-                hid_t a = H5Aopen(s->gens, "rows", H5P_DEFAULT);
-
-                if (a < 0 || H5Awrite(a, H5T_NATIVE_INT64, &total) < 0)
-                        rc = MLS_H5_FAIL("writing the generation count");
-                if (a >= 0)
-                        H5Aclose(a);
-        }
         if ((rc = mls_agree(s->comm, rc)) == MLS_OK)
                 s->gen_rows = total;
+        return rc;
+}
+
+/* ------------------------------------------------------------------ commits */
+
+static mls_rc attr_set_i64(hid_t obj, const char *name, const int64_t *v, int n)
+{
+        hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+        mls_rc rc = MLS_OK;
+
+        if (a < 0 || H5Awrite(a, H5T_NATIVE_INT64, v) < 0)
+                rc = MLS_H5_FAIL("writing attribute '%s'", name);
+        if (a >= 0)
+                H5Aclose(a);
+        (void)n;
+        return rc;
+}
+
+mls_rc mls_store_commit(mls_store *s, const struct mls_blob *state, bool complete)
+{
+        int64_t len = s->rank == 0 && state ? (int64_t)state->n : 0, commit[COMMIT_LEN];
+        int slot = (int)((s->sequence + 1) % 2);
+        static const uint8_t none[1] = {0};
+        mls_rc rc = MLS_OK;
+
+        int64_t head[2] = {len, complete};
+
+        if (MPI_Bcast(head, 2, MPI_INT64_T, 0, s->comm) != MPI_SUCCESS)
+                MLS_ABORT("MPI_Bcast of the checkpoint size failed");
+        len = head[0];
+        complete = head[1] != 0;
+        /* 1. rank 0's state into the slot the last commit does not name */
+        rc = write_rows(s, s->state[slot], slot ? "/checkpoint/state1" : "/checkpoint/state0",
+                        H5T_NATIVE_UINT8, 0, s->rank == 0 && len > 0 ? state->p : none, 0,
+                        s->rank == 0 ? len : 0, len);
+        /* 2. how many bytes of each kept file the committed rows use */
+        for (int j = 0; j < s->nkeep && rc == MLS_OK; j++) {
+                hid_t d = s->keep_dset[j * NKEEPCOLS + KEEP_DATA];
+
+                if (H5Aexists(d, "committed_bytes") > 0)
+                        rc = attr_set_i64(d, "committed_bytes", &s->keep_bytes[j], 1);
+                else
+                        rc = attr_i64(d, "committed_bytes", s->keep_bytes[j]);
+        }
+        /* 3. everything on disk before the commit names it */
+        if (rc == MLS_OK && H5Fflush(s->fid, H5F_SCOPE_GLOBAL) < 0)
+                rc = MLS_H5_FAIL("flushing the output file before a commit");
+        if ((rc = mls_agree(s->comm, rc)) != MLS_OK)
+                return rc;
+        /* 4. the commit: one attribute, then the counts readers use, then flushed */
+        commit[0] = COMMIT_MAGIC;
+        commit[1] = s->sequence + 1;
+        commit[2] = slot;
+        commit[3] = s->rows;
+        commit[4] = s->gen_rows;
+        commit[5] = len;
+        commit[6] = complete;
+        commit[7] = 0;
+        if ((rc = attr_set_i64(s->ckpt, "commit", commit, COMMIT_LEN)) == MLS_OK &&
+            (rc = attr_set_i64(s->points, "rows", &s->rows, 1)) == MLS_OK &&
+            (rc = attr_set_i64(s->gens, "rows", &s->gen_rows, 1)) == MLS_OK &&
+            H5Fflush(s->fid, H5F_SCOPE_GLOBAL) < 0)
+                rc = MLS_H5_FAIL("flushing the output file after a commit");
+        if ((rc = mls_agree(s->comm, rc)) == MLS_OK) {
+                s->sequence++;
+                s->committed = s->rows;
+        }
         return rc;
 }
 
@@ -723,7 +1095,27 @@ static mls_rc attr_replace(hid_t obj, const char *name, hid_t type, int n, const
         hid_t sp = n > 0 ? H5Screate_simple(1, &dim, NULL) : H5Screate(n == 0 ? H5S_NULL : H5S_SCALAR);
         mls_rc rc = MLS_OK;
 
-        if (H5Aexists(obj, name) > 0 && H5Adelete(obj, name) < 0)
+        /* variable-length strings live in the global heap: rewriting one in place in parallel
+         * made ranks take different collective paths (a hang), so those are recreated */
+        if (H5Aexists(obj, name) > 0 && H5Tis_variable_str(type) <= 0) {
+                /* the same shape: overwritten in place, no metadata freed and reallocated */
+                hid_t a = H5Aopen(obj, name, H5P_DEFAULT), asp = a >= 0 ? H5Aget_space(a) : H5I_INVALID_HID;
+                bool same = asp >= 0 &&
+                            H5Sget_simple_extent_npoints(asp) == H5Sget_simple_extent_npoints(sp) &&
+                            H5Sget_simple_extent_type(asp) == H5Sget_simple_extent_type(sp);
+
+                if (same && H5Awrite(a, type, buf) < 0)
+                        rc = MLS_H5_FAIL("writing attribute '%s'", name);
+                if (asp >= 0)
+                        H5Sclose(asp);
+                if (a >= 0)
+                        H5Aclose(a);
+                if (same) {
+                        H5Sclose(sp);
+                        return rc;
+                }
+        }
+        if (rc == MLS_OK && H5Aexists(obj, name) > 0 && H5Adelete(obj, name) < 0)
                 rc = MLS_H5_FAIL("replacing attribute '%s'", name);
         if (rc == MLS_OK)
                 rc = attr_write(obj, name, type, sp, buf);
@@ -839,8 +1231,6 @@ mls_rc mls_store_write_model(mls_store *s, const struct mls_nn_state *st, int32_
                 rc = model_write_column(s, g, "y_std", H5T_NATIVE_DOUBLE, h.nout, st ? st->y_std : NULL);
         if (g >= 0)
                 H5Gclose(g);
-        if (rc == MLS_OK && H5Fflush(s->fid, H5F_SCOPE_GLOBAL) < 0)
-                rc = MLS_H5_FAIL("flushing the output file after writing the model");
         return mls_agree(s->comm, rc);
 }
 
@@ -850,7 +1240,7 @@ static mls_rc read_attr(hid_t g, const char *name, hid_t type, void *buf)
         mls_rc rc = MLS_OK;
 
         if (a < 0 || H5Aread(a, type, buf) < 0)
-                rc = MLS_H5_FAIL("reading attribute /model@%s", name);
+                rc = MLS_H5_FAIL("reading attribute %s", name);
         if (a >= 0)
                 H5Aclose(a);
         return rc;
@@ -863,7 +1253,7 @@ static mls_rc read_enum_name(hid_t g, const char *name, const char *const *names
         mls_rc rc = MLS_OK;
 
         if (a < 0 || H5Aread(a, t, &v) < 0) {
-                rc = MLS_H5_FAIL("reading attribute /model@%s", name);
+                rc = MLS_H5_FAIL("reading attribute %s", name);
         } else {
                 *out = -1;
                 for (int i = 0; i < n; i++)
@@ -1007,6 +1397,11 @@ mls_rc mls_store_close(mls_store **sp)
         mls_free(&s->keep_bytes);
         if (s->outputs >= 0)
                 H5Gclose(s->outputs);
+        for (int i = 0; i < 2; i++)
+                if (s->state[i] >= 0)
+                        H5Dclose(s->state[i]);
+        if (s->ckpt >= 0)
+                H5Gclose(s->ckpt);
         if (s->error_t >= 0)
                 H5Tclose(s->error_t);
         if (s->dxpl >= 0)

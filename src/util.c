@@ -1,6 +1,8 @@
 /* util.c - allocation that aborts on exhaustion, clocks, reading a whole file. */
 #include <config.h>
 
+#include <signal.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,4 +98,44 @@ int mls_read_file(const char *path, char **out, size_t *len, char *err, size_t e
         *out = buf;
         *len = n;
         return 0;
+}
+
+/* ------------------------------------------------------------------ stop signals */
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+        /* A second Ctrl-C means now; a repeated SIGTERM (mpirun and the batch system both send one) does not. */
+        if (stop_signal && sig == SIGINT) {
+                signal(sig, SIG_DFL);
+                raise(sig);
+                return;
+        }
+        if (!stop_signal)
+                stop_signal = sig;
+}
+
+void mls_signals_install(void)
+{
+        static const int sigs[] = {SIGTERM, SIGINT, SIGUSR1};
+        struct sigaction sa;
+
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_stop_signal;
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = 0; /* no SA_RESTART: a waiting poll() returns EINTR at once */
+        for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+                sigaction(sigs[i], &sa, NULL);
+}
+
+int mls_stop_signal(void)
+{
+        return stop_signal;
+}
+
+void mls_stop_request(int sig)
+{
+        if (!stop_signal)
+                stop_signal = sig;
 }

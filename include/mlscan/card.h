@@ -5,6 +5,7 @@
 #ifndef MLSCAN_CARD_H
 #define MLSCAN_CARD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "mlscan/err.h"
@@ -142,7 +143,8 @@ struct mls_card {
         uint64_t seed;
         int method; /* index into the method table (method.h) */
         double checkpoint_seconds;
-        char *start_from; /* CSV or mlscan HDF5 file of earlier points (NULL: none) */
+        int64_t checkpoint_generations; /* also checkpoint after every this many generations (0: no) */
+        char *start_from;               /* CSV or mlscan HDF5 file of earlier points (NULL: none) */
         /* stop: (0 = no limit; at least one is set) */
         int64_t max_evaluations;
         int64_t max_good;
@@ -180,5 +182,22 @@ mls_rc mls_card_parse(const char *text, size_t len, const char *path, struct mls
 
 /* mls_card_fini - release what @card owns and zero it. NULL-safe. */
 void mls_card_fini(struct mls_card *card);
+
+/*
+ * mls_card_describe - the card as canonical `section.key = value` lines, every default
+ * written out and each template's content hashed (NULL-terminated; release with
+ * mls_card_describe_free()). Stored in the output file (card_summary) so that a resumed run
+ * can be compared with the card it started from.
+ */
+char **mls_card_describe(const struct mls_card *card);
+void mls_card_describe_free(char ***lines);
+
+/*
+ * mls_card_resume_diff - true when a run started with description @old may not be resumed
+ * with description @now (stop.*, run.checkpoint_*, run.output, run.name, physics.scratch,
+ * keep_scratch, kill_grace, program timeouts and model.threads may change; nothing else),
+ * with the first difference in @msg: "search.candidates: '100000' in the file, '50000' now".
+ */
+bool mls_card_resume_diff(char *const *old, char *const *now, char *msg, size_t len);
 
 #endif /* MLSCAN_CARD_H */

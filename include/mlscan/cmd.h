@@ -14,7 +14,13 @@ struct mls_opts {
         const char *card;   /* run card path (borrowed from argv) */
         const char *output; /* --output: overrides run.output */
         bool force;         /* --force: overwrite an existing output file */
-        int verbosity;      /* -q: -1, default 0, -v: 1 */
+        bool resume;        /* --resume: continue the run in the output file (a new run if there is none) */
+        /* info / export / predict */
+        bool good, tsv, terms; /* export: good rows only; tab-separated; the likelihood terms too */
+        const char *points;    /* predict: a CSV file of points */
+        int ngrid, nfix;       /* predict: --grid NAME=N[:LO:HI], --fix NAME=VALUE */
+        const char *grid[8], *fix[64];
+        int verbosity; /* -q: -1, default 0, -v: 1 */
         bool help, version;
 };
 

@@ -6,6 +6,8 @@
 
 typedef enum mls_rc {
         MLS_OK = 0,
+        MLS_STOPPED,    /* a stop signal ended the run after its final checkpoint: exit status 3
+                        (lowest after OK: mls_agree() lets any error win over it) */
         MLS_ERR_USAGE,  /* bad command line: exit status 2 */
         MLS_ERR_CONFIG, /* bad run card: exit status 2 */
         MLS_ERR_NOMEM,
@@ -21,7 +23,7 @@ typedef enum mls_rc {
 /* mls_rc_str - a short constant description of @rc. */
 const char *mls_rc_str(mls_rc rc);
 
-/* mls_rc_exit_status - the process exit status for @rc: 0, 2 for usage/config errors, else 1. */
+/* mls_rc_exit_status - the process exit status for @rc: 0, 2 for usage/config errors, 3 stopped by a signal (resumable), else 1. */
 int mls_rc_exit_status(mls_rc rc);
 
 /*

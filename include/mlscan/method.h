@@ -29,6 +29,7 @@ struct mls_gen_info {
         double train_seconds, propose_seconds;
 };
 
+struct mls_blob;
 struct mls_method_ops {
         const char *name;
         const char *summary;
@@ -52,6 +53,13 @@ struct mls_method_ops {
          * its generation; NULL before the first training (and always for random)
          */
         mls_nn *(*network)(void *state, int32_t *generation);
+        /*
+         * checkpoints: append everything the method needs to go on exactly as it would have
+         * (networks and optimizer state included) to @b; and, on a fresh state from create(),
+         * read it back. NULL for a method without state (random).
+         */
+        void (*save)(void *state, struct mls_blob *b);
+        mls_rc (*load)(void *state, struct mls_blob *b);
 };
 
 /* mls_method_count / mls_method_get / mls_method_find - the table of methods. */

@@ -16,7 +16,9 @@ enum mls_status {
         MLS_ST_MISSING,    /* an output file was not produced */
         MLS_ST_UNREADABLE, /* an output file could not be parsed */
         MLS_ST_NONFINITE,  /* an observable is NaN or infinite */
-        MLS_ST_COUNT
+        MLS_ST_COUNT,
+        /* not a status of the file: the evaluation was cut short by a stop signal (the point is re-run on resume) */
+        MLS_ST_INTERRUPTED = -1
 };
 /* mls_status_name - lower-case name of @st ("ok", "invalid", ...). */
 const char *mls_status_name(int st);

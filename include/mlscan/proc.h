@@ -19,10 +19,11 @@ struct mls_proc_spec {
 };
 
 enum mls_proc_end {
-        MLS_PROC_EXITED = 0, /* code: the exit status */
-        MLS_PROC_SIGNALED,   /* code: the signal that killed it */
-        MLS_PROC_TIMEOUT,    /* code: the signal that finally ended it (SIGTERM or SIGKILL) */
-        MLS_PROC_NOT_STARTED /* code: errno of the spawn (the program could not be executed) */
+        MLS_PROC_EXITED = 0,  /* code: the exit status */
+        MLS_PROC_SIGNALED,    /* code: the signal that killed it */
+        MLS_PROC_TIMEOUT,     /* code: the signal that finally ended it (SIGTERM or SIGKILL) */
+        MLS_PROC_NOT_STARTED, /* code: errno of the spawn (the program could not be executed) */
+        MLS_PROC_INTERRUPTED  /* mlscan got a stop signal (mls_stop_signal()) and ended it */
 };
 
 struct mls_proc_result {

@@ -66,5 +66,7 @@ void mls_rows_fini(struct mls_rows *r);
 void mls_rows_append(struct mls_rows *r, const struct mls_row *row);
 /* mls_rows_clear - forget the rows, keep the memory. */
 void mls_rows_clear(struct mls_rows *r);
+/* mls_rows_reserve - room for @n rows (a bulk read fills them directly; the caller sets n). */
+void mls_rows_reserve(struct mls_rows *r, int64_t n);
 
 #endif /* MLSCAN_ROWS_H */

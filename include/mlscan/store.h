@@ -71,6 +71,45 @@ mls_rc mls_store_write_model(mls_store *s, const struct mls_nn_state *st, int32_
 mls_rc mls_store_read_model(const char *path, struct mls_nn_state *st, int32_t *generation);
 void mls_store_model_free(struct mls_nn_state *st);
 
+/*
+ * mls_store_commit - make everything appended since the last commit count: rank 0's
+ * checkpoint state @state (other ranks pass NULL) goes into the slot the last commit does
+ * not name, the file is flushed, then one attribute /checkpoint@commit names the new slot
+ * and the row counts, then /points@rows and /generations@rows, flushed again. A kill at
+ * any instant leaves the previous commit whole. @complete: the run ended (not stopped).
+ * Collective; same mls_rc on every rank.
+ */
+struct mls_blob;
+mls_rc mls_store_commit(mls_store *s, const struct mls_blob *state, bool complete);
+
+/* What the last commit of a file says. */
+struct mls_store_commit {
+        int64_t sequence; /* 0: never committed */
+        int64_t slot, points_rows, generation_rows, state_bytes;
+        bool complete;
+};
+
+/*
+ * mls_store_open - reopen the output @path of an earlier run to resume it: the datasets of
+ * the card's shape (@m observables), the last commit into @commit, and on rank 0 the
+ * card_summary lines of the run that made it into *@summary (NULL-terminated; release with
+ * mls_card_describe_free()). Rows after the commit are overwritten by the next append.
+ * Collective; same mls_rc on every rank (MLS_ERR_IO: no such file; MLS_ERR_CONFIG: not a
+ * resumable mlscan file or another shape), the reason logged by rank 0.
+ */
+mls_rc mls_store_open(MPI_Comm comm, const char *path, const struct mls_card *card, int m, char ***summary,
+                      struct mls_store_commit *commit, mls_store **out);
+
+/* mls_store_read_state - rank 0's checkpoint state of commit @c into @b (rank 0). Collective. */
+mls_rc mls_store_read_state(mls_store *s, const struct mls_store_commit *c, struct mls_blob *b);
+
+/*
+ * mls_store_read_committed - the committed rows into @r on rank 0 (id, generation, origin,
+ * status, u, obs, nll, good; the other columns are left zero). Collective.
+ */
+struct mls_rows;
+mls_rc mls_store_read_committed(mls_store *s, struct mls_rows *r);
+
 /* mls_store_close - close and flush; collective; NULL-safe; sets *@s to NULL. */
 mls_rc mls_store_close(mls_store **s);
 

@@ -27,4 +27,15 @@ void mls_iso_time(char *buf, size_t len);
  */
 int mls_read_file(const char *path, char **out, size_t *len, char *err, size_t errlen);
 
+/*
+ * Stop signals: SIGTERM, SIGINT and SIGUSR1 (what batch systems send before the time limit)
+ * set a flag that the run polls: it then writes a final checkpoint and exits. A second
+ * SIGINT kills at once; a repeated SIGTERM is ignored.
+ */
+void mls_signals_install(void);
+/* mls_stop_signal - the first stop signal received, 0 if none. */
+int mls_stop_signal(void);
+/* mls_stop_request - act as if signal @sig had been received (a worker's stop message). */
+void mls_stop_request(int sig);
+
 #endif /* MLSCAN_UTIL_H */

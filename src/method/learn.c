@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mlscan/blob.h"
 #include "mlscan/likelihood.h"
 #include "mlscan/log.h"
 #include "mlscan/method.h"
@@ -1135,6 +1136,165 @@ static mls_rc learner_propose(void *state, const struct mls_dataset *ds, struct 
         return MLS_OK;
 }
 
+/* ------------------------------------------------------------------ checkpoints */
+
+#define LEARN_STATE_MAGIC 0x6c6561726e657231LL /* "learner1" */
+
+static void put_net(struct mls_blob *b, mls_nn *net)
+{
+        struct mls_nn_state st;
+
+        mls_blob_put_i64(b, net != NULL);
+        if (!net)
+                return;
+        mls_nn_state_get(net, &st);
+        mls_blob_put(b, &st.arch, sizeof(st.arch));
+        mls_blob_put_i64(b, st.step);
+        mls_blob_put_i64(b, st.scaled);
+        mls_blob_put_array(b, st.params, st.nparams, sizeof(float));
+        mls_blob_put_array(b, st.adam_m, st.nparams, sizeof(float));
+        mls_blob_put_array(b, st.adam_v, st.nparams, sizeof(float));
+        mls_blob_put_array(b, st.x_mean, st.arch.nin, sizeof(double));
+        mls_blob_put_array(b, st.x_std, st.arch.nin, sizeof(double));
+        mls_blob_put_array(b, st.y_mean, st.arch.nout, sizeof(double));
+        mls_blob_put_array(b, st.y_std, st.arch.nout, sizeof(double));
+}
+
+/* get_net - replace *@net by the saved one (which must have its architecture). */
+static mls_rc get_net(struct mls_blob *b, mls_nn **net, int threads)
+{
+        struct mls_nn_state st;
+        int64_t n[7];
+        mls_nn *fresh = NULL;
+        mls_rc rc = MLS_OK;
+
+        if (mls_blob_get_i64(b) != (*net != NULL))
+                return MLS_ERR_INTERNAL;
+        if (!*net)
+                return MLS_OK;
+        memset(&st, 0, sizeof(st));
+        mls_blob_get(b, &st.arch, sizeof(st.arch));
+        st.step = mls_blob_get_i64(b);
+        st.scaled = mls_blob_get_i64(b) != 0;
+        st.params = mls_blob_get_array(b, &n[0], sizeof(float));
+        st.adam_m = mls_blob_get_array(b, &n[1], sizeof(float));
+        st.adam_v = mls_blob_get_array(b, &n[2], sizeof(float));
+        st.x_mean = mls_blob_get_array(b, &n[3], sizeof(double));
+        st.x_std = mls_blob_get_array(b, &n[4], sizeof(double));
+        st.y_mean = mls_blob_get_array(b, &n[5], sizeof(double));
+        st.y_std = mls_blob_get_array(b, &n[6], sizeof(double));
+        st.nparams = n[0];
+        if (b->bad || n[1] != n[0] || n[2] != n[0] || n[3] != st.arch.nin || n[4] != st.arch.nin ||
+            n[5] != st.arch.nout || n[6] != st.arch.nout ||
+            memcmp(&st.arch, mls_nn_arch_get(*net), sizeof(st.arch)) != 0)
+                rc = MLS_ERR_INTERNAL;
+        if (rc == MLS_OK && (rc = mls_nn_state_load(&st, threads, &fresh)) == MLS_OK) {
+                mls_nn_destroy(net);
+                *net = fresh;
+        }
+        free(st.params);
+        free(st.adam_m);
+        free(st.adam_v);
+        free(st.x_mean);
+        free(st.x_std);
+        free(st.y_mean);
+        free(st.y_std);
+        return rc;
+}
+
+static void learner_save(void *state, struct mls_blob *b)
+{
+        struct learner *L = state;
+        int64_t nkeys = 0;
+
+        mls_blob_put_i64(b, LEARN_STATE_MAGIC);
+        mls_blob_put_i64(b, L->kind);
+        mls_blob_put_i64(b, L->gen);
+        mls_blob_put_i64(b, L->net_gen);
+        mls_blob_put_i64(b, L->trained);
+        mls_blob_put_i64(b, L->valid_trained);
+        mls_blob_put_i64(b, L->first_open);
+        mls_blob_put_i64(b, L->train_end);
+        mls_blob_put_i64(b, L->assessed);
+        mls_blob_put_f64(b, L->found);
+        mls_blob_put_f64(b, L->missed);
+        mls_blob_put_f64(b, L->f);
+        mls_blob_put_i64(b, L->buf_next);
+        mls_blob_put_array(b, L->buf_u, L->buf_n * L->d, sizeof(double));
+        mls_blob_put_array(b, L->buf_origin, L->buf_n, sizeof(int8_t));
+        /* the seen-set: its nonzero keys */
+        for (int64_t i = 0; i < L->seen.cap; i++)
+                nkeys += L->seen.key[i] != 0;
+        mls_blob_put_i64(b, nkeys);
+        for (int64_t i = 0; i < L->seen.cap; i++)
+                if (L->seen.key[i])
+                        mls_blob_put(b, &L->seen.key[i], sizeof(uint64_t));
+        put_net(b, L->net);
+        put_net(b, L->valid);
+}
+
+static void seen_insert_key(struct seen *s, uint64_t h)
+{
+        int64_t i;
+
+        for (i = (int64_t)(h & (uint64_t)(s->cap - 1)); s->key[i]; i = (i + 1) & (s->cap - 1))
+                if (s->key[i] == h)
+                        return;
+        s->key[i] = h;
+        s->n++;
+}
+
+static mls_rc learner_load(void *state, struct mls_blob *b)
+{
+        struct learner *L = state;
+        int64_t nu, no, nkeys;
+        int threads = (int)L->card->model.threads;
+        mls_rc rc;
+
+        if (mls_blob_get_i64(b) != LEARN_STATE_MAGIC || mls_blob_get_i64(b) != L->kind)
+                return MLS_ERR_INTERNAL;
+        L->gen = (int32_t)mls_blob_get_i64(b);
+        L->net_gen = (int32_t)mls_blob_get_i64(b);
+        L->trained = mls_blob_get_i64(b) != 0;
+        L->valid_trained = mls_blob_get_i64(b) != 0;
+        L->first_open = mls_blob_get_i64(b);
+        L->train_end = mls_blob_get_i64(b);
+        L->assessed = mls_blob_get_i64(b);
+        L->found = mls_blob_get_f64(b);
+        L->missed = mls_blob_get_f64(b);
+        L->f = mls_blob_get_f64(b);
+        L->buf_next = mls_blob_get_i64(b);
+        free(L->buf_u);
+        free(L->buf_origin);
+        L->buf_u = mls_blob_get_array(b, &nu, sizeof(double));
+        L->buf_origin = mls_blob_get_array(b, &no, sizeof(int8_t));
+        L->buf_n = L->buf_cap = no;
+        if (nu != no * L->d || L->buf_next < 0 || L->buf_next > L->buf_n)
+                return MLS_ERR_INTERNAL;
+        if (L->buf_cap == 0) {
+                L->buf_u = NULL;
+                L->buf_origin = NULL;
+        }
+        nkeys = mls_blob_get_i64(b);
+        if (b->bad || nkeys < 0 || (uint64_t)nkeys > (b->n - b->pos) / sizeof(uint64_t))
+                return MLS_ERR_INTERNAL;
+        free(L->seen.key);
+        L->seen.cap = 4096;
+        while (L->seen.cap < 2 * (nkeys + 1))
+                L->seen.cap *= 2;
+        L->seen.key = mls_calloc((size_t)L->seen.cap, sizeof(uint64_t));
+        L->seen.n = 0;
+        for (int64_t i = 0; i < nkeys; i++) {
+                uint64_t h;
+
+                mls_blob_get(b, &h, sizeof(h));
+                seen_insert_key(&L->seen, h);
+        }
+        if ((rc = get_net(b, &L->net, threads)) != MLS_OK || (rc = get_net(b, &L->valid, threads)) != MLS_OK)
+                return rc;
+        return b->bad ? MLS_ERR_INTERNAL : MLS_OK;
+}
+
 static mls_nn *learner_network(void *state, int32_t *generation)
 {
         struct learner *L = state;
@@ -1166,6 +1326,8 @@ const struct mls_method_ops mls_method_dnnr = {
         .destroy = learner_destroy,
         .propose = learner_propose,
         .network = learner_network,
+        .save = learner_save,
+        .load = learner_load,
 };
 
 const struct mls_method_ops mls_method_dnnc = {
@@ -1176,6 +1338,8 @@ const struct mls_method_ops mls_method_dnnc = {
         .destroy = learner_destroy,
         .propose = learner_propose,
         .network = learner_network,
+        .save = learner_save,
+        .load = learner_load,
 };
 
 const struct mls_method_ops mls_method_mls = {
@@ -1186,4 +1350,6 @@ const struct mls_method_ops mls_method_mls = {
         .destroy = learner_destroy,
         .propose = learner_propose,
         .network = learner_network,
+        .save = learner_save,
+        .load = learner_load,
 };

@@ -17,7 +17,9 @@ static const char *const status_names[MLS_ST_COUNT] = {
 
 const char *mls_status_name(int st)
 {
-        return st >= 0 && st < MLS_ST_COUNT ? status_names[st] : "unknown";
+        return st >= 0 && st < MLS_ST_COUNT ? status_names[st]
+               : st == MLS_ST_INTERRUPTED   ? "interrupted"
+                                            : "unknown";
 }
 
 /* [2 + prod_i cos(x_i / s_i)]^5 */

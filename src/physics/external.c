@@ -476,6 +476,10 @@ int mls_chain_eval(mls_chain *c, int64_t id, const double *x, double *obs, char 
                         MLS_ABORT("waiting for program %s failed", pg->card->name);
                 /* whatever it left running in the background goes now */
                 mls_proc_reap(0.0);
+                if (r.end == MLS_PROC_INTERRUPTED) {
+                        mls_proc_describe(pg->card->name, &r, pg->err_path, why, len);
+                        return MLS_ST_INTERRUPTED;
+                }
                 if (r.end != MLS_PROC_EXITED || r.code != 0) {
                         mls_proc_describe(pg->card->name, &r, pg->err_path, why, len);
                         return r.end == MLS_PROC_TIMEOUT ? MLS_ST_TIMEOUT : MLS_ST_FAILED;

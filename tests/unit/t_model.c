@@ -609,7 +609,8 @@ START_TEST(builtin_table)
         ck_assert_str_eq(mls_status_name(MLS_ST_OK), "ok");
         ck_assert_str_eq(mls_status_name(MLS_ST_INVALID), "invalid");
         ck_assert_str_eq(mls_status_name(MLS_ST_NONFINITE), "nonfinite");
-        ck_assert_str_eq(mls_status_name(-1), "unknown");
+        ck_assert_str_eq(mls_status_name(MLS_ST_INTERRUPTED), "interrupted");
+        ck_assert_str_eq(mls_status_name(-2), "unknown");
         ck_assert_str_eq(mls_status_name(MLS_ST_COUNT), "unknown");
         for (int a = 0; a < MLS_ST_COUNT; a++)
                 for (int b = a + 1; b < MLS_ST_COUNT; b++)
