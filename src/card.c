@@ -1933,6 +1933,21 @@ static uint64_t fnv1a(const void *p, size_t len)
         return h;
 }
 
+/* real - the shortest "%.Ng" (N = 15, 16, 17) that reads back as @v, in a ring of 8 buffers */
+static const char *real(double v)
+{
+        static char ring[8][40];
+        static int next;
+        char *b = ring[next++ % 8];
+
+        for (int prec = 15; prec <= 17; prec++) {
+                snprintf(b, 40, "%.*g", prec, v);
+                if (strtod(b, NULL) == v || v != v)
+                        break;
+        }
+        return b;
+}
+
 static void describe_keys(struct lines *l, const char *sect, const struct key *keys, int n, const void *base)
 {
         for (int i = 0; i < n; i++) {
@@ -1948,7 +1963,7 @@ static void describe_keys(struct lines *l, const char *sect, const struct key *k
                         break;
                 }
                 case KEY_REAL:
-                        line_add(l, "%s.%s = %.17g", sect, k->name, *(const double *)(const void *)f);
+                        line_add(l, "%s.%s = %s", sect, k->name, real(*(const double *)(const void *)f));
                         break;
                 case KEY_AUTO: {
                         double v = *(const double *)(const void *)f;
@@ -1956,7 +1971,7 @@ static void describe_keys(struct lines *l, const char *sect, const struct key *k
                         if (v < 0)
                                 line_add(l, "%s.%s = auto", sect, k->name);
                         else
-                                line_add(l, "%s.%s = %.17g", sect, k->name, v);
+                                line_add(l, "%s.%s = %s", sect, k->name, real(v));
                         break;
                 }
                 case KEY_INT:
@@ -2009,7 +2024,7 @@ static void describe_physics(struct lines *l, const struct mls_card *c)
         }
         line_add(l, "physics.scratch = %s", ph->scratch ? ph->scratch : "~");
         line_add(l, "physics.keep_scratch = %s", ph->keep_scratch ? "true" : "false");
-        line_add(l, "physics.kill_grace = %.17g", ph->kill_grace);
+        line_add(l, "physics.kill_grace = %s", real(ph->kill_grace));
         for (int i = 0; i < ph->nfiles; i++)
                 line_add(l, "physics.files[%d] = %s", i, ph->files[i]);
         for (int i = 0; i < ph->ntemplates; i++) {
@@ -2037,7 +2052,7 @@ static void describe_physics(struct lines *l, const struct mls_card *c)
                         line_add(l, "physics.programs[%d].run[%d] = %s", i, a, pg->argv[a]);
                 for (int e = 0; e < pg->nenv; e++)
                         line_add(l, "physics.programs[%d].env[%d] = %s", i, e, pg->env[e]);
-                line_add(l, "physics.programs[%d].timeout = %.17g", i, pg->timeout);
+                line_add(l, "physics.programs[%d].timeout = %s", i, real(pg->timeout));
                 line_add(l, "physics.programs[%d].output = %s", i, pg->output ? pg->output : "~");
         }
         line_add(l, "physics.slha = %s", ph->slha ? ph->slha : "~");
@@ -2056,11 +2071,11 @@ static void describe_obs(struct lines *l, const struct mls_card *c)
 
                 for (int k = 0; k < o->nidx; k++)
                         used += snprintf(idx + used, sizeof(idx) - (size_t)used, " %d", o->idx[k]);
-                line_add(l, "observables.%s = %s file=%s key=%s idx=[%s] q=%.17g row=%d expr=%s", o->name,
-                         kinds[o->kind], o->file ? o->file : "~", o->key ? o->key : "~", idx, o->q, o->row,
-                         o->expr ? o->expr : "~");
+                line_add(l, "observables.%s = %s file=%s key=%s idx=[%s] q=%s row=%d expr=%s", o->name,
+                         kinds[o->kind], o->file ? o->file : "~", o->key ? o->key : "~", idx, real(o->q),
+                         o->row, o->expr ? o->expr : "~");
                 if (o->has_valid)
-                        line_add(l, "observables.%s.valid = [%.17g, %.17g]", o->name, o->lo, o->hi);
+                        line_add(l, "observables.%s.valid = [%s, %s]", o->name, real(o->lo), real(o->hi));
         }
 }
 
@@ -2071,13 +2086,14 @@ char **mls_card_describe(const struct mls_card *c)
         describe_keys(&l, "run", run_keys, NKEYS(run_keys), c);
         describe_keys(&l, "stop", stop_keys, NKEYS(stop_keys), c);
         for (int i = 0; i < c->nparams; i++)
-                line_add(&l, "parameters.%s = [%.17g, %.17g] %s", c->params[i].name, c->params[i].lo,
-                         c->params[i].hi, prior_names[c->params[i].prior]);
+                line_add(&l, "parameters.%s = [%s, %s] %s", c->params[i].name, real(c->params[i].lo),
+                         real(c->params[i].hi), prior_names[c->params[i].prior]);
         describe_physics(&l, c);
         describe_obs(&l, c);
         for (int i = 0; i < c->nterms; i++)
-                line_add(&l, "likelihood.%s = %s mean=%.17g sigma=%.17g", c->terms[i].obs,
-                         mls_term_kind_name(c->terms[i].kind), c->terms[i].mean, c->terms[i].sigma);
+                line_add(&l, "likelihood.%s = %s mean=%s sigma=%s", c->terms[i].obs,
+                         mls_term_kind_name(c->terms[i].kind), real(c->terms[i].mean),
+                         real(c->terms[i].sigma));
         describe_keys(&l, "target", target_keys, NKEYS(target_keys), c);
         describe_keys(&l, "model", model_keys, NKEYS(model_keys), c);
         describe_keys(&l, "search", search_keys, NKEYS(search_keys), c);

@@ -15,6 +15,8 @@
 #include "mlscan/log.h"
 #include "mlscan/method.h"
 #include "mlscan/physics.h"
+#include "mlscan/predict.h"
+#include "mlscan/report.h"
 #include "mlscan/rng.h"
 #include "mlscan/rows.h"
 #include "mlscan/seed.h"
@@ -23,13 +25,16 @@
 
 static mls_rc cmd_run(MPI_Comm comm, const struct mls_opts *o);
 static mls_rc cmd_check(MPI_Comm comm, const struct mls_opts *o);
+static mls_rc cmd_info(MPI_Comm comm, const struct mls_opts *o);
+static mls_rc cmd_export(MPI_Comm comm, const struct mls_opts *o);
+static mls_rc cmd_predict(MPI_Comm comm, const struct mls_opts *o);
 
 static const struct {
         const char *name;
         mls_rc (*fn)(MPI_Comm comm, const struct mls_opts *o);
 } commands[] = {
-        {"run", cmd_run},
-        {"check", cmd_check},
+        {"run", cmd_run},       {"check", cmd_check},     {"info", cmd_info},
+        {"export", cmd_export}, {"predict", cmd_predict},
 };
 #define NCOMMANDS ((int)(sizeof(commands) / sizeof(commands[0])))
 
@@ -435,6 +440,86 @@ static mls_rc cmd_check(MPI_Comm comm, const struct mls_opts *o)
         }
         mls_card_fini(&card);
         return mls_agree(comm, rc);
+}
+
+/* ------------------------------------------------------------------ reading an output file */
+
+static mls_rc run_info(const struct mls_opts *o, FILE *out, char *err, size_t len)
+{
+        return mls_report_info(o->card, out, err, len);
+}
+
+static mls_rc run_export(const struct mls_opts *o, FILE *out, char *err, size_t len)
+{
+        struct mls_export_opts eo = {
+                .good_only = o->good, .sep = o->tsv ? '\t' : ',', .all_columns = o->terms};
+
+        return mls_report_export(o->card, &eo, out, err, len);
+}
+
+static mls_rc run_predict(const struct mls_opts *o, FILE *out, char *err, size_t len)
+{
+        struct mls_predict_opts po = {
+                .points = o->points, .ngrid = o->ngrid, .nfix = o->nfix, .grid = o->grid, .fix = o->fix};
+        mls_rc rc = mls_predict(o->card, &po, out, err, len);
+
+        if (rc != MLS_OK)
+                fprintf(stderr, "%s\n", err);
+        return rc;
+}
+
+/*
+ * on_output_file - the analysis commands run on rank 0 alone and write to --output or stdout;
+ * each prints its own one-line error. Every rank returns rank 0's result.
+ */
+static mls_rc on_output_file(MPI_Comm comm, const struct mls_opts *o, bool bad_option,
+                             mls_rc (*fn)(const struct mls_opts *o, FILE *out, char *err, size_t len))
+{
+        char err[1400] = "";
+        int rank, code;
+        mls_rc rc = MLS_OK;
+
+        MPI_Comm_rank(comm, &rank);
+        if (rank == 0) {
+                FILE *out = stdout;
+
+                if (bad_option) {
+                        fprintf(stderr,
+                                "mlscan: an option given does not apply to this command (see mlscan --help)\n");
+                        rc = MLS_ERR_USAGE;
+                } else if (o->output && !(out = fopen(o->output, "w"))) {
+                        fprintf(stderr, "mlscan: cannot write %s\n", o->output);
+                        rc = MLS_ERR_IO;
+                }
+                if (rc == MLS_OK)
+                        rc = fn(o, out, err, sizeof(err));
+                if (out && out != stdout && fclose(out) != 0 && rc == MLS_OK) {
+                        fprintf(stderr, "mlscan: writing %s failed\n", o->output);
+                        rc = MLS_ERR_IO;
+                }
+                fflush(stdout);
+        }
+        code = (int)rc;
+        if (MPI_Bcast(&code, 1, MPI_INT, 0, comm) != MPI_SUCCESS)
+                MLS_ABORT("broadcasting a result failed");
+        return (mls_rc)code;
+}
+
+static mls_rc cmd_info(MPI_Comm comm, const struct mls_opts *o)
+{
+        return on_output_file(comm, o,
+                              o->good || o->tsv || o->terms || o->points || o->ngrid || o->nfix || o->resume,
+                              run_info);
+}
+
+static mls_rc cmd_export(MPI_Comm comm, const struct mls_opts *o)
+{
+        return on_output_file(comm, o, o->points || o->ngrid || o->nfix || o->resume, run_export);
+}
+
+static mls_rc cmd_predict(MPI_Comm comm, const struct mls_opts *o)
+{
+        return on_output_file(comm, o, o->good || o->tsv || o->terms || o->resume, run_predict);
 }
 
 mls_rc mls_cmd_run(MPI_Comm comm, const struct mls_opts *o)

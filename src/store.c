@@ -1286,6 +1286,44 @@ static mls_rc read_column(hid_t g, const char *name, hid_t type, int64_t n, void
         return rc;
 }
 
+/* read_string_attr - a scalar variable-length string attribute of @obj, owned by caller; NULL if absent */
+static char *read_string_attr(hid_t obj, const char *name)
+{
+        hid_t a = H5Aexists(obj, name) > 0 ? H5Aopen(obj, name, H5P_DEFAULT) : H5I_INVALID_HID,
+              t = str_type();
+        char *v = NULL, *out = NULL;
+
+        if (a >= 0 && H5Aread(a, t, &v) >= 0 && v) {
+                out = mls_strdup(v);
+                H5free_memory(v);
+        }
+        if (a >= 0)
+                H5Aclose(a);
+        H5Tclose(t);
+        return out;
+}
+
+mls_rc mls_store_read_card(const char *path, char **text, char **card_path)
+{
+        hid_t f;
+
+        *text = *card_path = NULL;
+        if ((f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0) {
+                MLS_LOG(MLS_LOG_ERR, "cannot open %s as an HDF5 file", path);
+                return MLS_ERR_IO;
+        }
+        *text = read_string_attr(f, "run_card");
+        *card_path = read_string_attr(f, "card_path");
+        H5Fclose(f);
+        if (!*text || !*card_path) {
+                MLS_LOG(MLS_LOG_ERR, "%s holds no run card: not an mlscan output file", path);
+                mls_free(text);
+                mls_free(card_path);
+                return MLS_ERR_IO;
+        }
+        return MLS_OK;
+}
+
 mls_rc mls_store_read_model(const char *path, struct mls_nn_state *st, int32_t *generation)
 {
         hid_t f = H5I_INVALID_HID, g = H5I_INVALID_HID, a = H5I_INVALID_HID, sp = H5I_INVALID_HID;

@@ -73,4 +73,12 @@ extern const struct mls_method_ops mls_method_dnnr;
 extern const struct mls_method_ops mls_method_dnnc;
 extern const struct mls_method_ops mls_method_mls;
 
+/*
+ * mls_learn_predict - what the saved network @net of a learning method's run with @card
+ * says about @n points @u (unit cube): the predicted NLL (dnnr, mls) or P(good) (dnnc) into
+ * @out, named by *@what ("pred_nll" or "p_good"). Not collective.
+ */
+mls_rc mls_learn_predict(const struct mls_card *card, mls_nn *net, const double *u, int64_t n, double *out,
+                         const char **what);
+
 #endif /* MLSCAN_METHOD_H */

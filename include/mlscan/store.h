@@ -72,6 +72,12 @@ mls_rc mls_store_read_model(const char *path, struct mls_nn_state *st, int32_t *
 void mls_store_model_free(struct mls_nn_state *st);
 
 /*
+ * mls_store_read_card - the run card text and the path it was read from, as stored in the
+ * output @path; both owned by caller (free()). Not collective. MLS_ERR_IO, logged, when absent.
+ */
+mls_rc mls_store_read_card(const char *path, char **text, char **card_path);
+
+/*
  * mls_store_commit - make everything appended since the last commit count: rank 0's
  * checkpoint state @state (other ranks pass NULL) goes into the slot the last commit does
  * not name, the file is flushed, then one attribute /checkpoint@commit names the new slot

@@ -1136,6 +1136,37 @@ static mls_rc learner_propose(void *state, const struct mls_dataset *ds, struct 
         return MLS_OK;
 }
 
+/* ------------------------------------------------------------------ the saved model */
+
+mls_rc mls_learn_predict(const struct mls_card *card, mls_nn *net, const double *u, int64_t n, double *out,
+                         const char **what)
+{
+        const char *method = mls_method_get(card->method)->name;
+        const struct mls_nn_arch *a = mls_nn_arch_get(net);
+        double *y, *terms, s = fabs(card->search.select_below);
+        mls_rc rc;
+
+        *what = !strcmp(method, "dnnc") ? "p_good" : "pred_nll";
+        if (a->nin != card->nparams)
+                return MLS_ERR_CONFIG;
+        y = mls_calloc((size_t)(n > 0 ? n : 1) * (size_t)a->nout, sizeof(double));
+        terms = mls_calloc((size_t)(card->nterms > 0 ? card->nterms : 1), sizeof(double));
+        if ((rc = mls_nn_predict(net, u, n, y)) == MLS_OK) {
+                for (int64_t i = 0; i < n; i++) {
+                        if (!strcmp(method, "dnnc"))
+                                out[i] = y[i];
+                        else if (a->nout == card->nobs && !strcmp(method, "mls") &&
+                                 card->search.learn == MLS_LEARN_OBSERVABLES)
+                                mls_likelihood_eval(card, MLS_ST_OK, y + i * a->nout, terms, &out[i]);
+                        else /* the regressors' target, asinh(NLL / s): see target_scale() */
+                                out[i] = (s > 0.01 ? s : 0.01) * sinh(y[i]);
+                }
+        }
+        free(terms);
+        free(y);
+        return rc;
+}
+
 /* ------------------------------------------------------------------ checkpoints */
 
 #define LEARN_STATE_MAGIC 0x6c6561726e657231LL /* "learner1" */

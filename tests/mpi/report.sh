@@ -6,12 +6,10 @@
 # generations, best point, model and checkpoint lines agree with h5py. Then damaged and foreign
 # files (one-line errors), a file cut short by /points@rows, and a scan read while it runs and
 # after a kill -9.
-# REPORT is the command that has the sub-commands (the stand-in tests/progs/report_cli until
-# they are wired into mlscan: then REPORT="$MLSCAN").
 . "${top_srcdir:-.}/tests/mpi/lib.sh"
 need_h5py
 builddir=$(dirname "$MLSCAN")
-REPORT="${REPORT:-$builddir/tests/progs/report_cli}"
+REPORT="${REPORT:-$MLSCAN}"
 [ -x "${REPORT%% *}" ] || fail "no ${REPORT%% *} (make check builds it)"
 
 cat > "$tmp/check.py" <<'PY'
