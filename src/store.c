@@ -89,7 +89,7 @@ struct mls_store {
         int64_t rows;      /* rows written (the datasets' extent) */
         int64_t committed; /* rows of the last commit */
         /* /checkpoint: rank 0's state in two slots, and the commit attribute naming the valid one */
-        hid_t ckpt, state[2];
+        hid_t ckpt, state[2], commit;
         int64_t sequence;
         /* /outputs/<name>/{offset, size, data}: physics.keep files, row i = /points row i */
         int nkeep;
@@ -401,16 +401,37 @@ static mls_rc write_root_attrs(mls_store *s, const struct mls_card *card)
 }
 
 /*
+ * write_commit - the commit record, int64[8] raw data written by rank 0 in one collective
+ * write: no metadata changes, so nothing in HDF5's metadata caches has to agree across ranks.
+ */
+static mls_rc write_commit(mls_store *s, const int64_t *commit)
+{
+        hsize_t n = COMMIT_LEN;
+        hid_t fsp = H5Dget_space(s->commit), msp = H5Screate_simple(1, &n, NULL);
+        mls_rc rc = MLS_OK;
+
+        if (s->rank != 0) {
+                H5Sselect_none(fsp);
+                H5Sselect_none(msp);
+        }
+        if (fsp < 0 || H5Dwrite(s->commit, H5T_NATIVE_INT64, msp, fsp, s->dxpl, commit) < 0)
+                rc = MLS_H5_FAIL("writing /checkpoint/commit");
+        if (fsp >= 0)
+                H5Sclose(fsp);
+        H5Sclose(msp);
+        return rc;
+}
+
+/*
  * create_checkpoint - /checkpoint: datasets state0 and state1 (uint8, rank 0's checkpoint
- * state, written alternately) and the attribute commit, int64[8] = {magic, sequence, slot,
- * points rows, generation rows, state bytes, complete, 0}, written last at each checkpoint.
+ * state, written alternately) and commit, int64[8] = {magic, sequence, slot, points rows,
+ * generation rows, state bytes, complete, 0}, written last at each checkpoint.
  */
 static mls_rc create_checkpoint(mls_store *s)
 {
         int64_t commit[COMMIT_LEN] = {COMMIT_MAGIC, 0, 0, 0, 0, 0, 0, 0};
         hsize_t dim = COMMIT_LEN;
         hid_t sp;
-        mls_rc rc;
 
         if ((s->ckpt = H5Gcreate2(s->fid, "checkpoint", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0)
                 return MLS_H5_FAIL("creating group /checkpoint");
@@ -422,9 +443,11 @@ static mls_rc create_checkpoint(mls_store *s)
                         return MLS_H5_FAIL("creating /checkpoint/%s", name);
         }
         sp = H5Screate_simple(1, &dim, NULL);
-        rc = attr_write(s->ckpt, "commit", H5T_NATIVE_INT64, sp, commit);
+        s->commit = H5Dcreate2(s->ckpt, "commit", H5T_NATIVE_INT64, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
         H5Sclose(sp);
-        return rc;
+        if (s->commit < 0)
+                return MLS_H5_FAIL("creating /checkpoint/commit");
+        return write_commit(s, commit);
 }
 
 /* Rank 0 looks before anything is created, so an existing file is never touched. */
@@ -454,6 +477,35 @@ static mls_rc check_path(const char *path, bool force)
         return rc;
 }
 
+/*
+ * no_evictions - every rank keeps every metadata entry it has read. With evictions (the
+ * default, adaptive per rank), ranks whose rows touched different chunks evicted different
+ * object headers, and the next collective update of an evicted header (the commit attribute)
+ * hung in a mismatched MPI_Bcast inside HDF5 (MPI_ERR_TRUNCATE, seen with slow external
+ * programs and frequent checkpoints). The metadata of an mlscan file is small.
+ */
+static mls_rc no_evictions(hid_t fapl)
+{
+        H5AC_cache_config_t c;
+
+        memset(&c, 0, sizeof(c));
+        c.version = H5AC__CURR_CACHE_CONFIG_VERSION;
+        if (H5Pget_mdc_config(fapl, &c) < 0)
+                return MLS_H5_FAIL("reading the metadata cache configuration");
+        c.evictions_enabled = 0;
+        c.incr_mode = H5C_incr__off;
+        c.flash_incr_mode = H5C_flash_incr__off;
+        c.decr_mode = H5C_decr__off;
+        c.set_initial_size = 1;
+        c.initial_size = 16 << 20;
+        c.metadata_write_strategy = H5AC_METADATA_WRITE_STRATEGY__PROCESS_0_ONLY;
+        if (c.max_size < c.initial_size)
+                c.max_size = c.initial_size;
+        if (H5Pset_mdc_config(fapl, &c) < 0)
+                return MLS_H5_FAIL("configuring the metadata cache");
+        return MLS_OK;
+}
+
 static mls_rc open_file(mls_store *s, const char *path)
 {
         hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
@@ -463,11 +515,18 @@ static mls_rc open_file(mls_store *s, const char *path)
         if (fapl < 0 || H5Pset_fapl_mpio(fapl, s->comm, MPI_INFO_NULL) < 0)
                 rc = MLS_H5_FAIL("setting up MPI-IO access for %s", path);
 #ifdef HAVE_H5PSET_ALL_COLL_METADATA_OPS
-        /* OPTIONAL: collective metadata reads and writes stop N ranks hitting the same header. */
+        /*
+         * OPTIONAL: collective metadata writes. Not collective metadata reads
+         * (H5Pset_all_coll_metadata_ops): ranks whose rows touch different chunks evict
+         * different metadata, and the next collective read of an evicted header then hung in a
+         * mismatched MPI_Bcast (MPI_ERR_TRUNCATE, seen with slow external programs).
+         */
         if (rc == MLS_OK &&
-            (H5Pset_all_coll_metadata_ops(fapl, 1) < 0 || H5Pset_coll_metadata_write(fapl, 1) < 0))
+            H5Pset_coll_metadata_write(fapl, 1) < 0)
                 rc = MLS_H5_FAIL("setting collective metadata for %s", path);
 #endif /* HAVE_H5PSET_ALL_COLL_METADATA_OPS */
+        if (rc == MLS_OK)
+                rc = no_evictions(fapl);
         /* REQUIRED: the 1.8 format or later, so a long run card fits in an attribute (dense storage). */
         if (rc == MLS_OK && H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V110) < 0)
                 rc = MLS_H5_FAIL("setting the file format bounds for %s", path);
@@ -498,7 +557,7 @@ mls_rc mls_store_create(MPI_Comm comm, const char *path, bool force, const struc
         *out = NULL;
         s->comm = comm;
         s->fid = s->points = s->dxpl = s->status_t = s->origin_t = s->bool_t = s->gens = H5I_INVALID_HID;
-        s->error_t = s->outputs = s->ckpt = s->state[0] = s->state[1] = H5I_INVALID_HID;
+        s->error_t = s->outputs = s->ckpt = s->state[0] = s->state[1] = s->commit = H5I_INVALID_HID;
         for (int i = 0; i < NCOLS; i++)
                 s->dset[i] = H5I_INVALID_HID;
         for (int i = 0; i < NGENCOLS; i++)
@@ -620,6 +679,7 @@ static mls_rc open_handles(mls_store *s, const struct mls_card *card, const char
                 s->gen_dset[i] = open_dataset(s->gens, gen_cols[i].name, "/generations", &rc);
         s->state[0] = open_dataset(s->ckpt, "state0", "/checkpoint", &rc);
         s->state[1] = open_dataset(s->ckpt, "state1", "/checkpoint", &rc);
+        s->commit = open_dataset(s->ckpt, "commit", "/checkpoint", &rc);
         if (rc != MLS_OK)
                 return rc;
         if (width_of(s->dset[COL_U]) != s->d || width_of(s->dset[COL_OBS]) != s->m ||
@@ -671,7 +731,7 @@ mls_rc mls_store_open(MPI_Comm comm, const char *path, const struct mls_card *ca
         memset(commit, 0, sizeof(*commit));
         s->comm = comm;
         s->fid = s->points = s->dxpl = s->status_t = s->origin_t = s->bool_t = s->gens = H5I_INVALID_HID;
-        s->error_t = s->outputs = s->ckpt = s->state[0] = s->state[1] = H5I_INVALID_HID;
+        s->error_t = s->outputs = s->ckpt = s->state[0] = s->state[1] = s->commit = H5I_INVALID_HID;
         for (int i = 0; i < NCOLS; i++)
                 s->dset[i] = H5I_INVALID_HID;
         for (int i = 0; i < NGENCOLS; i++)
@@ -693,9 +753,11 @@ mls_rc mls_store_open(MPI_Comm comm, const char *path, const struct mls_card *ca
                 rc = MLS_H5_FAIL("setting up MPI-IO access for %s", path);
 #ifdef HAVE_H5PSET_ALL_COLL_METADATA_OPS
         if (rc == MLS_OK &&
-            (H5Pset_all_coll_metadata_ops(fapl, 1) < 0 || H5Pset_coll_metadata_write(fapl, 1) < 0))
+            H5Pset_coll_metadata_write(fapl, 1) < 0)
                 rc = MLS_H5_FAIL("setting collective metadata for %s", path);
 #endif
+        if (rc == MLS_OK)
+                rc = no_evictions(fapl);
         if (rc == MLS_OK && (s->fid = H5Fopen(path, H5F_ACC_RDWR, fapl)) < 0) {
                 MLS_LOG_ROOT(MLS_LOG_ERR, "cannot open '%s' as an HDF5 file to resume", path);
                 rc = MLS_ERR_IO;
@@ -715,8 +777,8 @@ mls_rc mls_store_open(MPI_Comm comm, const char *path, const struct mls_card *ca
                 rc = MLS_H5_FAIL("setting up collective transfers");
         if (rc == MLS_OK)
                 rc = open_handles(s, card, path);
-        if (rc == MLS_OK)
-                rc = read_attr(s->ckpt, "commit", H5T_NATIVE_INT64, c);
+        if (rc == MLS_OK && H5Dread(s->commit, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, c) < 0)
+                rc = MLS_H5_FAIL("reading /checkpoint/commit");
         if (rc == MLS_OK && c[0] != COMMIT_MAGIC) {
                 MLS_LOG_ROOT(MLS_LOG_ERR, "%s: /checkpoint@commit is damaged", path);
                 rc = MLS_ERR_IO;
@@ -830,6 +892,20 @@ static mls_rc write_rows(mls_store *s, hid_t dset, const char *what, hid_t memty
         static const double dummy[1] = {0.0};
         mls_rc rc = MLS_OK;
 
+        /*
+         * Datasets only grow: shrinking a chunked dataset in parallel HDF5 1.10 left the ranks'
+         * metadata caches different, and the next collective metadata write hung in a
+         * mismatched MPI_Bcast (MPI_ERR_TRUNCATE). Rows past a commit (a run killed in the
+         * middle of a checkpoint) are simply overwritten; readers trust the row counts.
+         */
+        if ((fsp = H5Dget_space(dset)) >= 0) {
+                hsize_t cur[2] = {0, 0};
+
+                if (H5Sget_simple_extent_dims(fsp, cur, NULL) >= 0 && cur[0] > size[0])
+                        size[0] = cur[0];
+                H5Sclose(fsp);
+                fsp = H5I_INVALID_HID;
+        }
         if (H5Dset_extent(dset, size) < 0 || (fsp = H5Dget_space(dset)) < 0) {
                 rc = MLS_H5_FAIL("extending %s to %lld rows", what, (long long)total);
                 goto out;
@@ -1038,10 +1114,9 @@ mls_rc mls_store_commit(mls_store *s, const struct mls_blob *state, bool complet
         len = head[0];
         complete = head[1] != 0;
         /* 1. rank 0's state into the slot the last commit does not name */
-        rc = write_rows(s, s->state[slot], slot ? "/checkpoint/state1" : "/checkpoint/state0",
-                        H5T_NATIVE_UINT8, 0, s->rank == 0 && len > 0 ? state->p : none, 0,
-                        s->rank == 0 ? len : 0, len);
-        /* 2. how many bytes of each kept file the committed rows use */
+        rc = write_rows(s, s->state[slot], slot ? "/checkpoint/state1" : "/checkpoint/state0", H5T_NATIVE_UINT8, 0,
+                        s->rank == 0 && len > 0 ? state->p : none, 0, s->rank == 0 ? len : 0, len);
+        /* 2. how many bytes of each kept file the committed rows use; the counts readers use */
         for (int j = 0; j < s->nkeep && rc == MLS_OK; j++) {
                 hid_t d = s->keep_dset[j * NKEEPCOLS + KEEP_DATA];
 
@@ -1050,12 +1125,14 @@ mls_rc mls_store_commit(mls_store *s, const struct mls_blob *state, bool complet
                 else
                         rc = attr_i64(d, "committed_bytes", s->keep_bytes[j]);
         }
-        /* 3. everything on disk before the commit names it */
+        if (rc == MLS_OK && (rc = attr_set_i64(s->points, "rows", &s->rows, 1)) == MLS_OK)
+                rc = attr_set_i64(s->gens, "rows", &s->gen_rows, 1);
+        /* 3. all of it on disk before the commit record names it */
         if (rc == MLS_OK && H5Fflush(s->fid, H5F_SCOPE_GLOBAL) < 0)
                 rc = MLS_H5_FAIL("flushing the output file before a commit");
         if ((rc = mls_agree(s->comm, rc)) != MLS_OK)
                 return rc;
-        /* 4. the commit: one attribute, then the counts readers use, then flushed */
+        /* 4. the commit record: 64 bytes of raw data at a fixed place in the file, then flushed */
         commit[0] = COMMIT_MAGIC;
         commit[1] = s->sequence + 1;
         commit[2] = slot;
@@ -1064,10 +1141,7 @@ mls_rc mls_store_commit(mls_store *s, const struct mls_blob *state, bool complet
         commit[5] = len;
         commit[6] = complete;
         commit[7] = 0;
-        if ((rc = attr_set_i64(s->ckpt, "commit", commit, COMMIT_LEN)) == MLS_OK &&
-            (rc = attr_set_i64(s->points, "rows", &s->rows, 1)) == MLS_OK &&
-            (rc = attr_set_i64(s->gens, "rows", &s->gen_rows, 1)) == MLS_OK &&
-            H5Fflush(s->fid, H5F_SCOPE_GLOBAL) < 0)
+        if ((rc = write_commit(s, commit)) == MLS_OK && H5Fflush(s->fid, H5F_SCOPE_GLOBAL) < 0)
                 rc = MLS_H5_FAIL("flushing the output file after a commit");
         if ((rc = mls_agree(s->comm, rc)) == MLS_OK) {
                 s->sequence++;
@@ -1181,7 +1255,8 @@ static mls_rc model_attrs(hid_t g, const struct model_head *h)
             (rc = attr_replace(g, "hidden", H5T_NATIVE_INT32, h->nhidden, h->width)) == MLS_OK &&
             (rc = attr_replace(g, "step", H5T_NATIVE_INT64, -1, &h->step)) == MLS_OK &&
             (rc = attr_replace(g, "scaled", H5T_NATIVE_INT32, -1, &h->scaled)) == MLS_OK &&
-            (rc = attr_replace(g, "activation", t, -1, &act)) == MLS_OK)
+            (H5Aexists(g, "activation") > 0 || (rc = attr_replace(g, "activation", t, -1, &act)) == MLS_OK) &&
+            H5Aexists(g, "output") <= 0)
                 rc = attr_replace(g, "output", t, -1, &out);
         H5Tclose(t);
         return rc;
@@ -1438,6 +1513,8 @@ mls_rc mls_store_close(mls_store **sp)
         for (int i = 0; i < 2; i++)
                 if (s->state[i] >= 0)
                         H5Dclose(s->state[i]);
+        if (s->commit >= 0)
+                H5Dclose(s->commit);
         if (s->ckpt >= 0)
                 H5Gclose(s->ckpt);
         if (s->error_t >= 0)
