@@ -1,0 +1,82 @@
+#!/bin/sh
+# kill -9 at random instants. A dnnr scan through an external program (tests/mpi/slow_shell.sh,
+# which logs every evaluation) checkpoints every 0.5 s on 4 ranks; each trial kills mpirun and
+# every rank with SIGKILL after a random 0.5-5 s, then checks that the file opens (h5dump and
+# mlscan info), resumes to the end, holds ids 0..N-1 once each and exactly the points of an
+# uninterrupted run, and counts the points lost: evaluations made before the kill that were not
+# in the file. KILL_TRIALS trials (default 3; `make check-kill` runs 12).
+. "${top_srcdir:-.}/tests/mpi/lib.sh"
+need_h5py
+: "${H5DUMP:=h5dump}"
+trials=${KILL_TRIALS:-3}
+export TOY="$top_srcdir/share/examples/toy_shell.sh" SLOW=0.02
+N=600
+cat > "$tmp/card.yaml" <<EOC
+run: {name: kill, seed: 5, method: dnnr, checkpoint_seconds: 0.5}
+stop: {evaluations: $N}
+parameters:
+  x1: {range: [-31.41592653589793, 31.41592653589793]}
+  x2: {range: [-31.41592653589793, 31.41592653589793]}
+  x3: {range: [-31.41592653589793, 31.41592653589793]}
+physics:
+  scratch: $tmp
+  templates: [{from: $top_srcdir/share/examples/shell3d_params.tmpl, to: params.dat}]
+  programs: [{name: toy_shell, run: [$top_srcdir/tests/mpi/slow_shell.sh, params.dat, shell.out], output: shell.out, timeout: 20}]
+  observables: {F: {text: [shell.out, L]}}
+likelihood: {F: {gauss: {mean: 100, sigma: 20}}}
+target: {nll_below: 0.1053605156578263}
+model: {epochs: 30, hidden: [32, 32]}
+search: {initial_points: 200, points_per_generation: 100, candidates: 5000}
+EOC
+launch 4 "$MLSCAN" "$tmp/card.yaml" -o "$tmp/ref.h5" -q || fail "reference run exited $?"
+survived=0
+: > "$tmp/results"
+t=1
+while [ "$t" -le "$trials" ]; do
+        f="$tmp/trial$t.h5"
+        export EVAL_LOG="$tmp/evals$t.log"
+        : > "$EVAL_LOG"
+        delay=$(awk -v s="$t$$" 'BEGIN { srand(s); printf "%.2f", 0.5 + 4.5 * rand() }')
+        setsid "$MPIEXEC" -n 4 "$MLSCAN" "$tmp/card.yaml" -o "$f" -q > "$tmp/trial$t.log" 2>&1 &
+        mp=$!
+        sleep "$delay"
+        # the whole job at once: mpirun and every rank (and the running programs)
+        pkill -9 -f "$MLSCAN $tmp/card.yaml" 2>/dev/null
+        kill -9 -- -"$mp" 2>/dev/null
+        wait "$mp" 2>/dev/null
+        pkill -9 -f slow_shell.sh 2>/dev/null
+        evals=$(wc -l < "$EVAL_LOG")
+        if [ ! -f "$f" ]; then
+                echo "trial $t: killed after $delay s before the file existed ($evals evaluations)"
+                echo "$t $delay 0 $evals $evals nofile" >> "$tmp/results"
+                t=$((t + 1))
+                continue
+        fi
+        "$H5DUMP" -H "$f" > /dev/null 2>&1 || fail "trial $t: h5dump cannot read the killed file"
+        "$MLSCAN" info "$f" > "$tmp/info$t.txt" 2>&1 || { cat "$tmp/info$t.txt"; fail "trial $t: mlscan info failed on the killed file"; }
+        rows=$("$PYTHON3" -c "import h5py; print(h5py.File('$f', 'r')['checkpoint/commit'][3])")
+        unset EVAL_LOG
+        launch 4 "$MLSCAN" "$tmp/card.yaml" -o "$f" --resume -q > "$tmp/resume$t.log" 2>&1 ||
+                { cat "$tmp/resume$t.log"; fail "trial $t: resume exited $?"; }
+        "$PYTHON3" - "$tmp/ref.h5" "$f" <<'PY' || fail "trial $t: the resumed file differs from the uninterrupted run"
+import sys, h5py, numpy as np
+def load(fn):
+    p = h5py.File(fn, "r")["points"]
+    n = p.attrs["rows"]
+    o = np.argsort(p["id"][:n])
+    return p["id"][:n][o], p["u"][:n][o], p["nll"][:n][o]
+a, b = load(sys.argv[1]), load(sys.argv[2])
+assert len(b[0]) == len(a[0]) and (b[0] == np.arange(len(a[0]))).all(), "ids are not 0..N-1 once each"
+assert (a[1] == b[1]).all() and (a[2] == b[2]).all(), "points differ"
+PY
+        lost=$((evals - rows))
+        echo "trial $t: killed after $delay s: $evals evaluations made, $rows in the file (lost $lost); opened, resumed, identical to the uninterrupted run"
+        echo "$t $delay $rows $evals $lost ok" >> "$tmp/results"
+        survived=$((survived + 1))
+        t=$((t + 1))
+done
+lost=$(awk '{ print $5 }' "$tmp/results" | sort -n | tr '\n' ' ')
+median=$(awk '{ print $5 }' "$tmp/results" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+echo "kill -9 trials: $trials, files that opened, resumed and matched: $survived; points lost per kill (sorted): $lost; median $median"
+pgrep -f slow_shell.sh > /dev/null && fail "physics programs survived"
+echo "PASS"
