@@ -59,8 +59,11 @@ void mls_report(MPI_Comm comm, const char *msg)
 
 void mls_usage(void)
 {
-        printf("Usage: mpirun -n N mlscan [run] CARD.yaml [--output FILE] [--force] [-q|-v]\n"
+        printf("Usage: mpirun -n N mlscan [run] CARD.yaml [--output FILE] [--force | --resume] [-q|-v]\n"
                "       mlscan check CARD.yaml\n"
+               "       mlscan info OUT.h5\n"
+               "       mlscan export OUT.h5 [--good] [--tsv] [--terms] [-o FILE]\n"
+               "       mlscan predict OUT.h5 (--points FILE.csv | --grid NAME=N[:LO:HI]...) [--fix NAME=VALUE...] [-o FILE]\n"
                "       mlscan --help | --version\n"
                "\n"
                "mlscan scans a model's parameter space, proposing points with a neural network\n"
@@ -71,10 +74,26 @@ void mls_usage(void)
                "           coordinates, the other ranks evaluate points; one rank alone also works\n"
                "  check    validate the card and evaluate one point (the scan's first random draw),\n"
                "           printing its parameters, observables, likelihood terms and NLL\n"
+               "  info     summarise an output file: card, counts by status, generations, best points,\n"
+               "           model, last checkpoint\n"
+               "  export   an output file's committed points as CSV (or TSV), sorted by id\n"
+               "  predict  the saved network of a learning run on points of a CSV file or on a grid,\n"
+               "           the other parameters fixed (default: at the best point)\n"
                "\n"
                "Options:\n"
-               "  -o, --output FILE  write to FILE instead of the card's run.output\n"
+               "  -o, --output FILE  run: write to FILE instead of the card's run.output;\n"
+               "                     info, export, predict: write there instead of stdout\n"
                "  -f, --force        overwrite an existing output file (otherwise it is refused)\n"
+               "      --resume       continue the run in the output file from its last checkpoint\n"
+               "                     (a new run if the file does not exist yet); the card may\n"
+               "                     change only stop.*, run.checkpoint_*, run.output, scratch,\n"
+               "                     kill_grace, program timeouts and model.threads\n"
+               "      --good         export: good points only\n"
+               "      --tsv          export: tab-separated\n"
+               "      --terms        export: also the likelihood terms\n"
+               "      --points FILE  predict: a CSV file with a column per parameter\n"
+               "      --grid NAME=N[:LO:HI]  predict: N values of NAME (default over its range)\n"
+               "      --fix NAME=VALUE       predict: a parameter held fixed\n"
                "  -q, --quiet        print warnings and errors only\n"
                "  -v, --verbose      print debug messages\n"
                "  -h, --help         print this help and exit\n"
@@ -88,7 +107,11 @@ void mls_usage(void)
                "(SPheno, HiggsBounds, HiggsSignals, your own) run per point in a scratch directory,\n"
                "with input templates, timeouts, SLHA/table/text readers and a status per point.\n"
                "\n"
-               "Exit status: 0 success, 2 bad command line or run card, 1 any other failure.\n"
+               "SIGTERM, SIGINT or SIGUSR1 end a run with a final checkpoint (exit status 3);\n"
+               "mlscan CARD.yaml --resume continues it.\n"
+               "\n"
+               "Exit status: 0 success, 2 bad command line or run card, 3 stopped by a signal\n"
+               "(resumable), 1 any other failure.\n"
                "Run card reference: man mlscan, and share/mlscan/examples/*.yaml\n"
                "(examples/chain/2hdm.yaml: a SPheno -> HiggsBounds -> HiggsSignals chain).\n");
 }
@@ -155,6 +178,16 @@ mls_rc mls_opts_parse(int argc, char **argv, struct mls_opts *o, char *err, size
                         snprintf(err, errlen, "mlscan: unexpected argument '%s' (one run card at a time)", a);
                         return MLS_ERR_USAGE;
                 }
+        }
+        if (o->command <= 1 && (o->good || o->tsv || o->terms || o->points || o->ngrid || o->nfix)) {
+                snprintf(err, errlen,
+                         "mlscan: --good, --tsv, --terms, --points, --grid and --fix are for "
+                         "export and predict (see mlscan --help)");
+                return MLS_ERR_USAGE;
+        }
+        if (o->command == 1 && o->resume) {
+                snprintf(err, errlen, "mlscan: --resume is for run (see mlscan --help)");
+                return MLS_ERR_USAGE;
         }
         if (!o->card && !o->help && !o->version) {
                 snprintf(

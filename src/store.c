@@ -443,7 +443,8 @@ static mls_rc create_checkpoint(mls_store *s)
                         return MLS_H5_FAIL("creating /checkpoint/%s", name);
         }
         sp = H5Screate_simple(1, &dim, NULL);
-        s->commit = H5Dcreate2(s->ckpt, "commit", H5T_NATIVE_INT64, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        s->commit =
+                H5Dcreate2(s->ckpt, "commit", H5T_NATIVE_INT64, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
         H5Sclose(sp);
         if (s->commit < 0)
                 return MLS_H5_FAIL("creating /checkpoint/commit");
@@ -521,8 +522,7 @@ static mls_rc open_file(mls_store *s, const char *path)
          * different metadata, and the next collective read of an evicted header then hung in a
          * mismatched MPI_Bcast (MPI_ERR_TRUNCATE, seen with slow external programs).
          */
-        if (rc == MLS_OK &&
-            H5Pset_coll_metadata_write(fapl, 1) < 0)
+        if (rc == MLS_OK && H5Pset_coll_metadata_write(fapl, 1) < 0)
                 rc = MLS_H5_FAIL("setting collective metadata for %s", path);
 #endif /* HAVE_H5PSET_ALL_COLL_METADATA_OPS */
         if (rc == MLS_OK)
@@ -752,8 +752,7 @@ mls_rc mls_store_open(MPI_Comm comm, const char *path, const struct mls_card *ca
         if (fapl < 0 || H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) < 0)
                 rc = MLS_H5_FAIL("setting up MPI-IO access for %s", path);
 #ifdef HAVE_H5PSET_ALL_COLL_METADATA_OPS
-        if (rc == MLS_OK &&
-            H5Pset_coll_metadata_write(fapl, 1) < 0)
+        if (rc == MLS_OK && H5Pset_coll_metadata_write(fapl, 1) < 0)
                 rc = MLS_H5_FAIL("setting collective metadata for %s", path);
 #endif
         if (rc == MLS_OK)
@@ -1114,8 +1113,9 @@ mls_rc mls_store_commit(mls_store *s, const struct mls_blob *state, bool complet
         len = head[0];
         complete = head[1] != 0;
         /* 1. rank 0's state into the slot the last commit does not name */
-        rc = write_rows(s, s->state[slot], slot ? "/checkpoint/state1" : "/checkpoint/state0", H5T_NATIVE_UINT8, 0,
-                        s->rank == 0 && len > 0 ? state->p : none, 0, s->rank == 0 ? len : 0, len);
+        rc = write_rows(s, s->state[slot], slot ? "/checkpoint/state1" : "/checkpoint/state0",
+                        H5T_NATIVE_UINT8, 0, s->rank == 0 && len > 0 ? state->p : none, 0,
+                        s->rank == 0 ? len : 0, len);
         /* 2. how many bytes of each kept file the committed rows use; the counts readers use */
         for (int j = 0; j < s->nkeep && rc == MLS_OK; j++) {
                 hid_t d = s->keep_dset[j * NKEEPCOLS + KEEP_DATA];
