@@ -50,6 +50,11 @@ mls_rc mls_evaluator_init(struct mls_evaluator *ev, const struct mls_card *card,
         return MLS_OK;
 }
 
+void mls_evaluator_release(struct mls_evaluator *ev)
+{
+        mls_chain_destroy(&ev->chain);
+}
+
 void mls_evaluator_fini(struct mls_evaluator *ev)
 {
         for (int i = 0; ev->expr && i < ev->m; i++)
@@ -71,6 +76,8 @@ static int physics(struct mls_evaluator *ev, int64_t id)
 
         if (ev->chain)
                 return mls_chain_eval(ev->chain, id, ev->x, ev->obs, ev->why, sizeof(ev->why));
+        if (card->builtin < 0) /* released: the run is stopping */
+                return MLS_ST_INTERRUPTED;
         {
                 const struct mls_builtin *model = mls_builtin_get(card->builtin);
                 int st = model->eval(ev->x, ev->d, ev->obs);

@@ -520,6 +520,8 @@ static mls_rc lead_alone(struct lead *l)
                         rc = checkpoint(l, CKPT_PERIODIC);
         }
         l->stop_sig = mls_stop_signal();
+        if (l->stop_sig)
+                mls_evaluator_release(l->ev);
         return rc;
 }
 
@@ -712,6 +714,7 @@ struct worker {
         double *in, *out;
         bool stopping; /* rank 0 asked to stop: drop the points still queued */
         bool asked;    /* this rank told rank 0 about its own stop signal */
+        struct mls_evaluator *ev;
 };
 
 static void send_result(struct worker *wk, double id, double status)
@@ -734,6 +737,8 @@ static void on_stop(struct worker *wk)
         mls_stop_request((int)sig);
         wk->stopping = true;
         send_result(wk, ID_END, 0);
+        /* no more evaluations: the scratch directory goes before the checkpoint, while there is time */
+        mls_evaluator_release(wk->ev);
 }
 
 /* should_evaluate - false when the run is stopping: the point is left pending */
@@ -753,7 +758,7 @@ static bool should_evaluate(struct worker *wk)
 
 static mls_rc work(MPI_Comm comm, const struct mls_card *card, mls_store *store, struct mls_evaluator *ev)
 {
-        struct worker wk = {.comm = comm, .d = card->nparams};
+        struct worker wk = {.comm = comm, .d = card->nparams, .ev = ev};
         struct mls_rows rows;
         struct mls_row row;
         int d = card->nparams, m, last = 0;

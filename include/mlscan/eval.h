@@ -31,6 +31,13 @@ struct mls_evaluator {
 mls_rc mls_evaluator_init(struct mls_evaluator *ev, const struct mls_card *card, int rank, char *err,
                           size_t errlen);
 void mls_evaluator_fini(struct mls_evaluator *ev);
+
+/*
+ * mls_evaluator_release - end the programs' leftovers and remove the scratch directory now
+ * (a stopping run, which mpirun may SIGKILL a second later); the evaluator evaluates no more
+ * points, mls_evaluator_fini() is still called.
+ */
+void mls_evaluator_release(struct mls_evaluator *ev);
 /*
  * mls_evaluate - evaluate the point @id at @u[d]; fill @row (its arrays point into @ev and
  * stay valid until the next call). @row->generation, origin and worker are set by the caller.
