@@ -548,13 +548,9 @@ static mls_rc open_file(mls_store *s, const char *path)
         return mls_agree(s->comm, rc);
 }
 
-mls_rc mls_store_create(MPI_Comm comm, const char *path, bool force, const struct mls_card *card, int m,
-                        const char *const *obs_names, mls_store **out)
+/* store_init - a store with no HDF5 object open yet, for @card's shape with @m observables */
+static void store_init(mls_store *s, MPI_Comm comm, const struct mls_card *card, int m)
 {
-        mls_store *s = mls_calloc(1, sizeof(*s));
-        mls_rc rc = MLS_OK;
-
-        *out = NULL;
         s->comm = comm;
         s->fid = s->points = s->dxpl = s->status_t = s->origin_t = s->bool_t = s->gens = H5I_INVALID_HID;
         s->error_t = s->outputs = s->ckpt = s->state[0] = s->state[1] = s->commit = H5I_INVALID_HID;
@@ -567,10 +563,11 @@ mls_rc mls_store_create(MPI_Comm comm, const char *path, bool force, const struc
         s->d = card->nparams;
         s->m = m;
         s->k = card->nterms;
-        if (s->rank == 0)
-                rc = check_path(path, force);
-        if ((rc = mls_agree(comm, rc)) != MLS_OK || (rc = open_file(s, path)) != MLS_OK)
-                goto out;
+}
+
+/* make_types - the enum and string types of the columns, and the transfer property list */
+static void make_types(mls_store *s)
+{
         s->status_t = enum_type(MLS_ST_COUNT, mls_status_name);
         s->origin_t = enum_type(MLS_ORIGIN_COUNT, mls_origin_name);
         s->bool_t = enum_type(2, bool_name);
@@ -578,6 +575,21 @@ mls_rc mls_store_create(MPI_Comm comm, const char *path, bool force, const struc
         H5Tset_size(s->error_t, MLS_ERROR_LEN);
         H5Tset_strpad(s->error_t, H5T_STR_NULLPAD);
         s->dxpl = H5Pcreate(H5P_DATASET_XFER);
+}
+
+mls_rc mls_store_create(MPI_Comm comm, const char *path, bool force, const struct mls_card *card, int m,
+                        const char *const *obs_names, mls_store **out)
+{
+        mls_store *s = mls_calloc(1, sizeof(*s));
+        mls_rc rc = MLS_OK;
+
+        *out = NULL;
+        store_init(s, comm, card, m);
+        if (s->rank == 0)
+                rc = check_path(path, force);
+        if ((rc = mls_agree(comm, rc)) != MLS_OK || (rc = open_file(s, path)) != MLS_OK)
+                goto out;
+        make_types(s);
         /* REQUIRED: collective writes; ranks without rows still take part with empty selections. */
         if (s->dxpl < 0 || H5Pset_dxpl_mpio(s->dxpl, H5FD_MPIO_COLLECTIVE) < 0)
                 rc = MLS_H5_FAIL("setting up collective transfers");
@@ -729,18 +741,7 @@ mls_rc mls_store_open(MPI_Comm comm, const char *path, const struct mls_card *ca
         if (summary)
                 *summary = NULL;
         memset(commit, 0, sizeof(*commit));
-        s->comm = comm;
-        s->fid = s->points = s->dxpl = s->status_t = s->origin_t = s->bool_t = s->gens = H5I_INVALID_HID;
-        s->error_t = s->outputs = s->ckpt = s->state[0] = s->state[1] = s->commit = H5I_INVALID_HID;
-        for (int i = 0; i < NCOLS; i++)
-                s->dset[i] = H5I_INVALID_HID;
-        for (int i = 0; i < NGENCOLS; i++)
-                s->gen_dset[i] = H5I_INVALID_HID;
-        MPI_Comm_rank(comm, &s->rank);
-        MPI_Comm_size(comm, &s->size);
-        s->d = card->nparams;
-        s->m = m;
-        s->k = card->nterms;
+        store_init(s, comm, card, m);
         if (s->rank == 0 && (stat(path, &st) != 0 || !S_ISREG(st.st_mode))) {
                 MLS_LOG(MLS_LOG_ERR, "cannot resume: output file '%s' %s", path,
                         errno == ENOENT ? "does not exist" : "is not a regular file");
@@ -765,13 +766,7 @@ mls_rc mls_store_open(MPI_Comm comm, const char *path, const struct mls_card *ca
                 H5Pclose(fapl);
         if ((rc = mls_agree(comm, rc)) != MLS_OK)
                 goto out;
-        s->status_t = enum_type(MLS_ST_COUNT, mls_status_name);
-        s->origin_t = enum_type(MLS_ORIGIN_COUNT, mls_origin_name);
-        s->bool_t = enum_type(2, bool_name);
-        s->error_t = H5Tcopy(H5T_C_S1);
-        H5Tset_size(s->error_t, MLS_ERROR_LEN);
-        H5Tset_strpad(s->error_t, H5T_STR_NULLPAD);
-        s->dxpl = H5Pcreate(H5P_DATASET_XFER);
+        make_types(s);
         if (s->dxpl < 0 || H5Pset_dxpl_mpio(s->dxpl, H5FD_MPIO_COLLECTIVE) < 0)
                 rc = MLS_H5_FAIL("setting up collective transfers");
         if (rc == MLS_OK)

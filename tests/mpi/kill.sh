@@ -11,7 +11,7 @@ need_h5py
 trials=${KILL_TRIALS:-3}
 export TOY="$top_srcdir/share/examples/toy_shell.sh" SLOW=0.02
 N=600
-cat > "$tmp/card.yaml" <<EOC
+slow_card kill 5 "$N" > "$tmp/card.yaml"
 run: {name: kill, seed: 5, method: dnnr, checkpoint_seconds: 0.5}
 stop: {evaluations: $N}
 parameters:
@@ -58,17 +58,7 @@ while [ "$t" -le "$trials" ]; do
         unset EVAL_LOG
         launch 4 "$MLSCAN" "$tmp/card.yaml" -o "$f" --resume -q > "$tmp/resume$t.log" 2>&1 ||
                 { cat "$tmp/resume$t.log"; fail "trial $t: resume exited $?"; }
-        "$PYTHON3" - "$tmp/ref.h5" "$f" <<'PY' || fail "trial $t: the resumed file differs from the uninterrupted run"
-import sys, h5py, numpy as np
-def load(fn):
-    p = h5py.File(fn, "r")["points"]
-    n = p.attrs["rows"]
-    o = np.argsort(p["id"][:n])
-    return p["id"][:n][o], p["u"][:n][o], p["nll"][:n][o]
-a, b = load(sys.argv[1]), load(sys.argv[2])
-assert len(b[0]) == len(a[0]) and (b[0] == np.arange(len(a[0]))).all(), "ids are not 0..N-1 once each"
-assert (a[1] == b[1]).all() and (a[2] == b[2]).all(), "points differ"
-PY
+        same_points "$tmp/ref.h5" "$f" || fail "trial $t: the resumed file differs from the uninterrupted run"
         lost=$((evals - rows))
         echo "trial $t: killed after $delay s: $evals evaluations made, $rows in the file (lost $lost); opened, resumed, identical to the uninterrupted run"
         echo "$t $delay $rows $evals $lost ok" >> "$tmp/results"

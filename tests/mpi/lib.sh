@@ -30,3 +30,43 @@ fail() {
         echo "FAIL: $*"
         exit 1
 }
+
+# slow_card NAME SEED EVALUATIONS - a dnnr scan of shell3d through tests/mpi/slow_shell.sh
+# (export TOY and SLOW; EVAL_LOG to count evaluations), checkpointing every 0.5 s
+slow_card() {
+        cat <<EOC
+run: {name: $1, seed: $2, method: dnnr, checkpoint_seconds: 0.5}
+stop: {evaluations: $3}
+parameters:
+  x1: {range: [-31.41592653589793, 31.41592653589793]}
+  x2: {range: [-31.41592653589793, 31.41592653589793]}
+  x3: {range: [-31.41592653589793, 31.41592653589793]}
+physics:
+  scratch: $tmp
+  templates: [{from: $top_srcdir/share/examples/shell3d_params.tmpl, to: params.dat}]
+  programs: [{name: toy_shell, run: [$top_srcdir/tests/mpi/slow_shell.sh, params.dat, shell.out], output: shell.out, timeout: 20}]
+  observables: {F: {text: [shell.out, L]}}
+likelihood: {F: {gauss: {mean: 100, sigma: 20}}}
+target: {nll_below: 0.1053605156578263}
+model: {epochs: 30, hidden: [32, 32]}
+search: {initial_points: 200, points_per_generation: 100, candidates: 5000}
+EOC
+}
+
+# same_points A.h5 B.h5 - both hold ids 0..N-1 once each, with the same coordinates and NLL
+same_points() {
+        "$PYTHON3" - "$1" "$2" <<'PY'
+import sys, h5py, numpy as np
+def load(fn):
+    p = h5py.File(fn, "r")["points"]
+    n = p.attrs["rows"]
+    o = np.argsort(p["id"][:n])
+    return p["id"][:n][o], p["u"][:n][o], p["nll"][:n][o]
+a, b = load(sys.argv[1]), load(sys.argv[2])
+assert len(a[0]) == len(b[0]), (len(a[0]), len(b[0]))
+assert (a[0] == np.arange(len(a[0]))).all() and (b[0] == a[0]).all(), "ids differ or are not 0..N-1 once each"
+assert (a[1] == b[1]).all(), "coordinates differ"
+assert (a[2] == b[2]).all(), "NLL differ"
+print(f"{len(a[0])} points identical (ids, coordinates, NLL)")
+PY
+}
