@@ -1,5 +1,5 @@
 #!/bin/sh
-# kill -9 at random instants. A dnnr scan through an external program (tests/mpi/slow_shell.sh,
+# kill -9 at random instants. A dnnr scan through an external program (a copy of tests/mpi/slow_shell.sh,
 # which logs every evaluation) checkpoints every 0.5 s on 4 ranks; each trial kills mpirun and
 # every rank with SIGKILL after a random 0.5-5 s, then checks that the file opens (h5dump and
 # mlscan info), resumes to the end, holds ids 0..N-1 once each and exactly the points of an
@@ -12,22 +12,6 @@ trials=${KILL_TRIALS:-3}
 export TOY="$top_srcdir/share/examples/toy_shell.sh" SLOW=0.02
 N=600
 slow_card kill 5 "$N" > "$tmp/card.yaml"
-run: {name: kill, seed: 5, method: dnnr, checkpoint_seconds: 0.5}
-stop: {evaluations: $N}
-parameters:
-  x1: {range: [-31.41592653589793, 31.41592653589793]}
-  x2: {range: [-31.41592653589793, 31.41592653589793]}
-  x3: {range: [-31.41592653589793, 31.41592653589793]}
-physics:
-  scratch: $tmp
-  templates: [{from: $top_srcdir/share/examples/shell3d_params.tmpl, to: params.dat}]
-  programs: [{name: toy_shell, run: [$top_srcdir/tests/mpi/slow_shell.sh, params.dat, shell.out], output: shell.out, timeout: 20}]
-  observables: {F: {text: [shell.out, L]}}
-likelihood: {F: {gauss: {mean: 100, sigma: 20}}}
-target: {nll_below: 0.1053605156578263}
-model: {epochs: 30, hidden: [32, 32]}
-search: {initial_points: 200, points_per_generation: 100, candidates: 5000}
-EOC
 launch 4 "$MLSCAN" "$tmp/card.yaml" -o "$tmp/ref.h5" -q || fail "reference run exited $?"
 survived=0
 : > "$tmp/results"
@@ -44,7 +28,7 @@ while [ "$t" -le "$trials" ]; do
         pkill -9 -f "$MLSCAN $tmp/card.yaml" 2>/dev/null
         kill -9 -- -"$mp" 2>/dev/null
         wait "$mp" 2>/dev/null
-        pkill -9 -f slow_shell.sh 2>/dev/null
+        pkill -9 -f "$tmp/slow_shell.sh" 2>/dev/null
         evals=$(wc -l < "$EVAL_LOG")
         if [ ! -f "$f" ]; then
                 echo "trial $t: killed after $delay s before the file existed ($evals evaluations)"
@@ -68,5 +52,5 @@ done
 lost=$(awk '{ print $5 }' "$tmp/results" | sort -n | tr '\n' ' ')
 median=$(awk '{ print $5 }' "$tmp/results" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 echo "kill -9 trials: $trials, files that opened, resumed and matched: $survived; points lost per kill (sorted): $lost; median $median"
-pgrep -f slow_shell.sh > /dev/null && fail "physics programs survived"
+pgrep -f "$tmp/slow_shell.sh" > /dev/null && fail "physics programs survived"
 echo "PASS"

@@ -31,9 +31,12 @@ fail() {
         exit 1
 }
 
-# slow_card NAME SEED EVALUATIONS - a dnnr scan of shell3d through tests/mpi/slow_shell.sh
-# (export TOY and SLOW; EVAL_LOG to count evaluations), checkpointing every 0.5 s
+# slow_card NAME SEED EVALUATIONS - a dnnr scan of shell3d through a copy of
+# tests/mpi/slow_shell.sh in $tmp (export TOY and SLOW; EVAL_LOG to count evaluations),
+# checkpointing every 0.5 s. The copy is this test's own: pgrep/pkill -f "$tmp/slow_shell.sh"
+# never touch another test's programs when make check runs tests in parallel.
 slow_card() {
+        [ -x "$tmp/slow_shell.sh" ] || cp "$top_srcdir/tests/mpi/slow_shell.sh" "$tmp/slow_shell.sh"
         cat <<EOC
 run: {name: $1, seed: $2, method: dnnr, checkpoint_seconds: 0.5}
 stop: {evaluations: $3}
@@ -44,7 +47,7 @@ parameters:
 physics:
   scratch: $tmp
   templates: [{from: $top_srcdir/share/examples/shell3d_params.tmpl, to: params.dat}]
-  programs: [{name: toy_shell, run: [$top_srcdir/tests/mpi/slow_shell.sh, params.dat, shell.out], output: shell.out, timeout: 20}]
+  programs: [{name: toy_shell, run: [$tmp/slow_shell.sh, params.dat, shell.out], output: shell.out, timeout: 20}]
   observables: {F: {text: [shell.out, L]}}
 likelihood: {F: {gauss: {mean: 100, sigma: 20}}}
 target: {nll_below: 0.1053605156578263}

@@ -31,7 +31,7 @@ cat "$tmp/stop.log" | grep -v "generation [0-9]*:" | tail -5
 grep -q "stopped by signal 15" "$tmp/stop.log" || fail "no 'stopped by signal' line"
 awk -v a="$t0" -v b="$t1" 'BEGIN { printf "stopped %.2f s after SIGTERM\n", b - a; exit !(b - a < 10) }' || fail "the stop took too long"
 grep -q "continue with: mlscan .* --resume" "$tmp/stop.log" || fail "no resume hint"
-pgrep -f slow_shell.sh > /dev/null && fail "physics programs survived the stop"
+pgrep -f "$tmp/slow_shell.sh" > /dev/null && fail "physics programs survived the stop"
 "$PYTHON3" -c "
 import h5py, sys
 f = h5py.File('$tmp/stop.h5', 'r'); c = f['checkpoint/commit'][:]
