@@ -55,7 +55,8 @@ grep -q "exit status 3: .*|" "$tmp/exit3.out" || fail "exit3: the stderr tail is
 pgrep -f "$faulty" > /dev/null && fail "faulty processes survived the checks: $(pgrep -af "$faulty")"
 
 # A scan where a third of the points fail, in every way at once.
-card random 0.5 faults 400 > "$tmp/faults.yaml"
+NF=${FAULT_POINTS:-2000}
+card random 0.5 faults "$NF" > "$tmp/faults.yaml"
 export FAULTY_P_CRASH=0.04 FAULTY_P_ABORT=0.02 FAULTY_P_EXIT=0.04 FAULTY_P_HANG=0.02 FAULTY_P_HANGTERM=0.01 \
         FAULTY_P_FORKHANG=0.04 FAULTY_P_GARBAGE=0.04 FAULTY_P_NAN=0.03 FAULTY_P_INF=0.02 FAULTY_P_NOTHING=0.04 \
         FAULTY_P_DELETE=0.03 FAULTY_P_HUGE=0.005
@@ -64,13 +65,14 @@ grep "points by status" "$tmp/faults.log" || fail "no status summary"
 grep -q "WARN point [0-9]*: " "$tmp/faults.log" || fail "no failure named with its point id"
 pgrep -f "$faulty" > /dev/null && fail "faulty processes survived the scan: $(pgrep -af "$faulty")"
 ls -d "$tmp"/mlscan-faults-* 2>/dev/null && fail "scratch directories left behind"
-"$PYTHON3" - "$tmp/faults.h5" <<'PY' || fail "fault scan: rows"
+"$PYTHON3" - "$tmp/faults.h5" "$NF" <<'PY' || fail "fault scan: rows"
 import sys, re, h5py, numpy as np
 p = h5py.File(sys.argv[1], "r")["points"]
 n = p.attrs["rows"]
-assert n == 400, n
+N = int(sys.argv[2])
+assert n == N, (n, N)
 ids = np.sort(p["id"][:n])
-assert (ids == np.arange(400)).all(), "ids are not 0..399"
+assert (ids == np.arange(N)).all(), "ids are not 0..N-1"
 names = list(p.attrs["status_names"])
 st = p["status"][:n]
 err = [e.decode() for e in p["error"][:n]]
