@@ -10,7 +10,7 @@ example=yes
 
 packages="gcc make autoconf automake libtool autoconf-archive pkg-config \
 libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools libdnnl-dev libyaml-dev libmatheval-dev check \
-python3-h5py python3-numpy python3-yaml python3-matplotlib python3-pandas"
+python3-h5py python3-numpy python3-yaml python3-matplotlib python3-pandas clang"
 missing=
 for p in $packages; do
         dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing="$missing $p"

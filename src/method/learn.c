@@ -1126,7 +1126,8 @@ static mls_rc learner_propose(void *state, const struct mls_dataset *ds, struct 
                         return MLS_OK; /* waiting for results */
         }
         n = L->buf_n - L->buf_next < want ? L->buf_n - L->buf_next : want;
-        memcpy(u, L->buf_u + L->buf_next * L->d, (size_t)(n * L->d) * sizeof(double));
+        if (n > 0)
+                memcpy(u, L->buf_u + L->buf_next * L->d, (size_t)(n * L->d) * sizeof(double));
         for (int64_t i = 0; i < n; i++) {
                 origin[i] = L->buf_origin[L->buf_next + i];
                 generation[i] = L->gen;
