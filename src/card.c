@@ -2161,8 +2161,8 @@ bool mls_card_resume_diff(char *const *old, char *const *now, char *msg, size_t 
                         if ((q && !strcmp(q, *p)) || resume_may_change(*p))
                                 continue;
                         if (!q)
-                                snprintf(msg, len, "%.*s is %s in the %s card only", (int)line_key_len(*p),
-                                         *p, pass ? "new" : "file's", pass ? "new" : "original");
+                                snprintf(msg, len, "%.*s is only in the %s", (int)line_key_len(*p), *p,
+                                         pass ? "new card" : "card the file was made with");
                         else
                                 snprintf(msg, len, "%.*s: '%s' in the file, '%s' now", (int)line_key_len(*p),
                                          *p, (*p)[line_key_len(*p)] ? *p + line_key_len(*p) + 3 : "",

@@ -279,14 +279,20 @@ static mls_rc make_evaluator(MPI_Comm comm, const struct mls_card *card, struct 
         MPI_Comm_rank(comm, &rank);
         MPI_Comm_size(comm, &size);
         *made = false;
+        int first = size;
+
         if (size == 1 || rank != 0) {
                 rc = mls_evaluator_init(ev, card, rank, err, sizeof(err));
                 *made = rc == MLS_OK;
-                if (rc != MLS_OK) {
-                        snprintf(msg, sizeof(msg), "mlscan: rank %d: %s", rank, err);
-                        fprintf(stderr, "%s\n", msg);
-                        fflush(stderr);
-                }
+        }
+        /* one line, from the lowest failing rank (the others failed the same way, most likely) */
+        first = rc != MLS_OK ? rank : size;
+        if (MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS)
+                MLS_ABORT("MPI_Allreduce failed");
+        if (first == rank) {
+                snprintf(msg, sizeof(msg), "mlscan: rank %d: %s", rank, err);
+                fprintf(stderr, "%s\n", msg);
+                fflush(stderr);
         }
         rc = mls_agree(comm, rc);
         if (rc != MLS_OK && *made) {

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "mlscan/blob.h"
@@ -95,6 +96,7 @@ struct mls_store {
         int nkeep;
         hid_t outputs, *keep_dset; /* 3 per kept file */
         int64_t *keep_bytes;
+        char *path;
 };
 
 enum { KEEP_OFFSET, KEEP_SIZE, KEEP_DATA, NKEEPCOLS };
@@ -106,13 +108,16 @@ static mls_rc h5_fail_at(const char *file, int line, const char *fmt, ...)
 /* Logs what failed; prints HDF5's own error stack at debug verbosity. Never jumps. */
 static mls_rc h5_fail_at(const char *file, int line, const char *fmt, ...)
 {
+        int e = errno; /* what the system call under HDF5 and MPI-IO said, if it was one of these */
+        bool sys = e == ENOSPC || e == EDQUOT || e == EIO || e == EROFS || e == EFBIG || e == EACCES;
         char what[512];
         va_list ap;
 
         va_start(ap, fmt);
         vsnprintf(what, sizeof(what), fmt, ap);
         va_end(ap);
-        mls_log_at(MLS_LOG_ERR, false, file, line, "HDF5 failed while %s", what);
+        mls_log_at(MLS_LOG_ERR, false, file, line, "HDF5 failed while %s%s%s", what, sys ? ": " : "",
+                   sys ? strerror(e) : "");
         if (mls_log_enabled(MLS_LOG_DEBUG))
                 H5Eprint2(H5E_DEFAULT, stderr);
         return MLS_ERR_HDF5;
@@ -469,7 +474,11 @@ static mls_rc check_path(const char *path, bool force)
                 return MLS_ERR_IO;
         }
         dir = mls_strdup(path);
-        if (access(dirname(dir), W_OK | X_OK) != 0) {
+        if (stat(dirname(dir), &st) == 0 && !S_ISDIR(st.st_mode)) {
+                MLS_LOG(MLS_LOG_ERR, "cannot create output file '%s': '%s': %s", path, dir,
+                        strerror(ENOTDIR));
+                rc = MLS_ERR_IO;
+        } else if (access(dir, W_OK | X_OK) != 0) {
                 MLS_LOG(MLS_LOG_ERR, "cannot create output file '%s': directory '%s': %s", path, dir,
                         strerror(errno));
                 rc = MLS_ERR_IO;
@@ -585,6 +594,7 @@ mls_rc mls_store_create(MPI_Comm comm, const char *path, bool force, const struc
 
         *out = NULL;
         store_init(s, comm, card, m);
+        s->path = mls_strdup(path);
         if (s->rank == 0)
                 rc = check_path(path, force);
         if ((rc = mls_agree(comm, rc)) != MLS_OK || (rc = open_file(s, path)) != MLS_OK)
@@ -679,7 +689,7 @@ static mls_rc open_handles(mls_store *s, const struct mls_card *card, const char
                         MLS_LOG_ERR,
                         "%s has no checkpoints to resume from (written by mlscan 0.1 or not an mlscan file)",
                         path);
-                return MLS_ERR_CONFIG;
+                return MLS_ERR_IO;
         }
         if ((s->points = H5Gopen2(s->fid, "points", H5P_DEFAULT)) < 0 ||
             (s->gens = H5Gopen2(s->fid, "generations", H5P_DEFAULT)) < 0 ||
@@ -742,6 +752,7 @@ mls_rc mls_store_open(MPI_Comm comm, const char *path, const struct mls_card *ca
                 *summary = NULL;
         memset(commit, 0, sizeof(*commit));
         store_init(s, comm, card, m);
+        s->path = mls_strdup(path);
         if (s->rank == 0 && (stat(path, &st) != 0 || !S_ISREG(st.st_mode))) {
                 MLS_LOG(MLS_LOG_ERR, "cannot resume: output file '%s' %s", path,
                         errno == ENOENT ? "does not exist" : "is not a regular file");
@@ -774,7 +785,7 @@ mls_rc mls_store_open(MPI_Comm comm, const char *path, const struct mls_card *ca
         if (rc == MLS_OK && H5Dread(s->commit, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, c) < 0)
                 rc = MLS_H5_FAIL("reading /checkpoint/commit");
         if (rc == MLS_OK && c[0] != COMMIT_MAGIC) {
-                MLS_LOG_ROOT(MLS_LOG_ERR, "%s: /checkpoint@commit is damaged", path);
+                MLS_LOG_ROOT(MLS_LOG_ERR, "%s: /checkpoint/commit is damaged", path);
                 rc = MLS_ERR_IO;
         }
         if ((rc = mls_agree(comm, rc)) != MLS_OK)
@@ -921,7 +932,11 @@ out:
                 H5Sclose(fsp);
         if (msp >= 0)
                 H5Sclose(msp);
-        return rc;
+        /*
+         * Agreed at once: a rank whose write failed (disk full) must not skip to a later
+         * collective call while the others go on to the next one: that hung every rank.
+         */
+        return mls_agree(s->comm, rc);
 }
 
 static mls_rc write_column(mls_store *s, enum col c, hid_t memtype, int width, const void *buf,
@@ -1001,6 +1016,37 @@ static mls_rc write_kept(mls_store *s, const struct mls_rows *r, int64_t offset,
         return rc;
 }
 
+/*
+ * room_for - rank 0 checks that the output's file system has room for about @bytes more
+ * (twice that, plus 4 MiB for metadata), so that a full disk is reported before any write: a
+ * collective HDF5 write that fails on some ranks only (ENOSPC inside MPI-IO) left the others
+ * waiting inside it for ever. Collective; same mls_rc everywhere.
+ */
+static mls_rc room_for(mls_store *s, int64_t bytes)
+{
+        mls_rc rc = MLS_OK;
+
+        if (s->rank == 0) {
+                char *dir = mls_strdup(s->path);
+                struct statvfs v;
+
+                if (statvfs(dirname(dir), &v) == 0) {
+                        double avail = (double)v.f_bavail * (double)v.f_frsize,
+                               need = 2.0 * (double)bytes + 4194304.0;
+
+                        if (avail < need) {
+                                MLS_LOG(MLS_LOG_ERR,
+                                        "the output's file system is full: %s has %.1f MB free, the checkpoint needs "
+                                        "about %.1f MB (%s); the file holds the last checkpoint",
+                                        dir, avail / 1e6, need / 1e6, strerror(ENOSPC));
+                                rc = MLS_ERR_IO;
+                        }
+                }
+                free(dir);
+        }
+        return mls_agree(s->comm, rc);
+}
+
 mls_rc mls_store_append(mls_store *s, const struct mls_rows *r, int64_t *total)
 {
         int64_t *counts = mls_calloc((size_t)s->size, sizeof(int64_t));
@@ -1015,6 +1061,20 @@ mls_rc mls_store_append(mls_store *s, const struct mls_rows *r, int64_t *total)
                 if (i < s->rank)
                         offset += counts[i];
                 sum += counts[i];
+        }
+        {
+                int64_t row = 8 + 4 + 1 + 4 + 1 + 16 * s->d + 8 * s->m + 8 * s->k + 8 + 1 + 8 + MLS_ERROR_LEN,
+                        kept = 0;
+
+                for (int j = 0; j < s->nkeep; j++)
+                        for (int64_t i = 0; i < n; i++)
+                                kept += r->kept[i * s->nkeep + j] > 0 ? r->kept[i * s->nkeep + j] : 0;
+                if (MPI_Allreduce(MPI_IN_PLACE, &kept, 1, MPI_INT64_T, MPI_SUM, s->comm) != MPI_SUCCESS)
+                        MLS_ABORT("MPI_Allreduce of output sizes failed");
+                if ((rc = room_for(s, (sum - s->rows) * row + kept)) != MLS_OK) {
+                        free(counts);
+                        return rc;
+                }
         }
         free(counts);
         /* Each column is extended and written by all ranks; a failure is agreed on at the end. */
@@ -1235,7 +1295,7 @@ out:
                 H5Sclose(fsp);
         if (d >= 0)
                 H5Dclose(d);
-        return rc;
+        return mls_agree(s->comm, rc);
 }
 
 static mls_rc model_attrs(hid_t g, const struct model_head *h)
@@ -1503,6 +1563,7 @@ mls_rc mls_store_close(mls_store **sp)
                         H5Dclose(s->keep_dset[i]);
         mls_free(&s->keep_dset);
         mls_free(&s->keep_bytes);
+        mls_free(&s->path);
         if (s->outputs >= 0)
                 H5Gclose(s->outputs);
         for (int i = 0; i < 2; i++)
