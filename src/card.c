@@ -54,7 +54,10 @@ struct key {
         bool required;
 };
 
-#define MAX_KEYS 16
+#define MAX_KEYS   16
+#define MAX_PARAMS 1000 /* parameters in a card */
+#define MAX_EXPR   4096 /* characters in an expression; libmatheval recurses over its terms */
+#define MAX_DEPTH  64   /* flow nesting ([ and {) of the YAML text; libyaml's scanner is quadratic in it */
 
 struct parser {
         const char *path;
@@ -590,6 +593,10 @@ static mls_rc parse_parameters(struct parser *p, const yaml_node_t *n, struct ml
                         p, n,
                         "parameters: expected a mapping of parameter names to {range: [low, high]}, got %s",
                         n->type == YAML_MAPPING_NODE ? "an empty mapping" : node_kind(n));
+        /* the duplicate check below is quadratic; no model has this many parameters */
+        if (n->data.mapping.pairs.top - n->data.mapping.pairs.start > MAX_PARAMS)
+                return FAIL(p, n, "parameters: at most %d parameters, got %lld", MAX_PARAMS,
+                            (long long)(n->data.mapping.pairs.top - n->data.mapping.pairs.start));
         c->params = mls_calloc((size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start),
                                sizeof(*c->params));
         for (yaml_node_pair_t *pair = n->data.mapping.pairs.start; pair < n->data.mapping.pairs.top; pair++) {
@@ -660,6 +667,9 @@ static mls_rc check_scratch_name(struct parser *p, const yaml_node_t *n, const c
                             what, s);
         if (plain && strchr(s, '/'))
                 return FAIL(p, n, "%s: '%s' must be a plain file name (no '/')", what, s);
+        if (!strcmp(s, ".") || (strlen(s) >= 2 && !strcmp(s + strlen(s) - 2, "/.")) ||
+            s[strlen(s) - 1] == '/')
+                return FAIL(p, n, "%s: '%s' names a directory, not a file", what, s);
         for (const char *c = s; *c; c++)
                 if (c[0] == '.' && c[1] == '.' && (c == s || c[-1] == '/') && (c[2] == '/' || !c[2]))
                         return FAIL(p, n, "%s: '%s' must stay inside the scratch directory (no '..')", what,
@@ -1213,6 +1223,21 @@ static mls_rc parse_observable(struct parser *p, const yaml_node_t *kn, const ya
                         names[nn++] = c->params[i].name;
                 for (int i = 0; i < c->nobs - 1; i++)
                         names[nn++] = c->obs[i].name;
+                {
+                        int depth = 0, deepest = 0;
+
+                        for (const char *ch = s; *ch; ch++) {
+                                depth += *ch == '(' ? 1 : *ch == ')' ? -1 : 0;
+                                deepest = depth > deepest ? depth : deepest;
+                        }
+                        if (strlen(s) > MAX_EXPR || deepest > 100) {
+                                free(names);
+                                return FAIL(
+                                        p, args,
+                                        "%s: the expression is too %s (at most %d characters, 100 nested parentheses)",
+                                        what, deepest > 100 ? "deeply nested" : "long", MAX_EXPR);
+                        }
+                }
                 e = mls_expr_create(s, names, nn, err, sizeof(err));
                 free(names);
                 if (!e)
@@ -1770,6 +1795,54 @@ static mls_rc syntax_error(struct parser *p, const yaml_parser_t *yp, const char
         return fail_at(p, &mark, "YAML syntax error: %s", problem);
 }
 
+/*
+ * check_depth - refuse flow nesting ([ and {, outside quotes and comments) deeper than
+ * MAX_DEPTH before libyaml sees the text: its scanner takes time quadratic in the depth
+ * (80,000 levels, 160 kB: 13 s on every rank).
+ */
+static mls_rc check_depth(struct parser *p, const char *text, size_t len)
+{
+        int depth = 0, line = 1, col = 0;
+        char quote = 0;
+        bool comment = false;
+
+        for (size_t i = 0; i < len; i++) {
+                char ch = text[i];
+
+                col++;
+                if (ch == '\n') {
+                        line++;
+                        col = 0;
+                        comment = false;
+                        continue;
+                }
+                if (comment)
+                        continue;
+                if (quote) {
+                        if (ch == quote)
+                                quote = 0;
+                        else if (ch == '\\' && quote == '"' && i + 1 < len)
+                                i++, col++;
+                        continue;
+                }
+                if (ch == '#' && (i == 0 || text[i - 1] == ' ' || text[i - 1] == '\t' || text[i - 1] == '\n'))
+                        comment = true;
+                else if (ch == '"' || ch == '\'')
+                        quote = ch;
+                else if (ch == '[' || ch == '{')
+                        depth++;
+                else if ((ch == ']' || ch == '}') && depth > 0)
+                        depth--;
+                if (depth > MAX_DEPTH) {
+                        snprintf(p->err, p->errlen,
+                                 "%s:%d:%d: lists and mappings nested deeper than %d levels", p->path, line,
+                                 col, MAX_DEPTH);
+                        return MLS_ERR_CONFIG;
+                }
+        }
+        return MLS_OK;
+}
+
 static mls_rc load_document(struct parser *p, const char *text, size_t len)
 {
         yaml_parser_t yp;
@@ -1777,6 +1850,8 @@ static mls_rc load_document(struct parser *p, const char *text, size_t len)
         yaml_node_t *root;
         mls_rc rc = MLS_OK;
 
+        if ((rc = check_depth(p, text, len)) != MLS_OK)
+                return rc;
         if (!yaml_parser_initialize(&yp))
                 MLS_ABORT("out of memory parsing %s", p->path);
         yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
