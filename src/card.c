@@ -1080,6 +1080,13 @@ static mls_rc parse_template(struct parser *p, const yaml_node_t *n, int i, stru
         if (set && (rc = parse_slha_set(p, set, sect, t, c)) != MLS_OK)
                 return rc;
         snprintf(what, sizeof(what), "%s.%s", sect, from ? "from" : "slha");
+        {
+                struct stat st;
+
+                /* /dev/zero, a FIFO or a terminal would be read for ever */
+                if (stat(t->from, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+                        return FAIL(p, src, "%s: the template %s is not a regular file", what, scalar(src));
+        }
         if (mls_read_file(t->from, &t->text, &t->len, err, sizeof(err)) != 0)
                 return FAIL(p, src, "%s: cannot read the template %s: %s", what, scalar(src),
                             strchr(err, ':') ? strchr(err, ':') + 2 : err);

@@ -77,23 +77,26 @@ int mls_tmpl_slots(const mls_tmpl *t)
         return t->slots;
 }
 
-/* A printf conversion for one double: flags, width, precision, one of eEfFgGaA; nothing else. */
+/*
+ * A printf conversion for one double: flags, width, precision, one of eEfFgGaA; nothing else.
+ * Width and precision have at most 3 digits: {x:999999999e} would write a gigabyte per point.
+ */
 static bool valid_format(const char *f)
 {
         const char *s = f;
+        size_t w, p = 0;
 
         if (strlen(f) >= FMT_MAX - 1)
                 return false;
         while (*s && strchr("-+ #0", *s))
                 s++;
-        while (isdigit((unsigned char)*s))
-                s++;
+        w = strspn(s, "0123456789");
+        s += w;
         if (*s == '.') {
-                s++;
-                while (isdigit((unsigned char)*s))
-                        s++;
+                p = strspn(++s, "0123456789");
+                s += p;
         }
-        return *s && strchr("eEfFgGaA", *s) && s[1] == '\0';
+        return w <= 3 && p <= 3 && *s && strchr("eEfFgGaA", *s) && s[1] == '\0';
 }
 
 /* line and column (1-based, in bytes) of byte @off of @text */
@@ -352,17 +355,16 @@ mls_tmpl *mls_tmpl_slha(const char *text, size_t len, const struct mls_slha_set 
         add_lit(t, text + lit, len - lit);
         /* blocks the template lacks are appended, with their entries */
         for (int s = 0; s < nset; s++) {
-                char buf[96];
-                int l;
-
                 if (done[s])
                         continue;
                 if (len > 0 && text[len - 1] != '\n' && lit == len) {
                         add_lit(t, "\n", 1);
                         lit = len + 1;
                 }
-                l = snprintf(buf, sizeof(buf), "BLOCK %s # added by mlscan\n", set[s].block);
-                add_lit(t, buf, (size_t)l);
+                /* piece by piece: a block name may be of any length */
+                add_lit(t, "BLOCK ", 6);
+                add_lit(t, set[s].block, strlen(set[s].block));
+                add_lit(t, " # added by mlscan\n", 19);
                 for (int r = s; r < nset; r++)
                         if (!done[r] && strcasecmp(set[r].block, set[s].block) == 0) {
                                 add_entry_line(t, &set[r]);

@@ -8,6 +8,7 @@
  * (20,000 decay lines) and broken texts are built here. Every prefix of the case files is fed to
  * the parsers, as a truncated write would leave them, to show they never read past the end.
  * The data is found under $top_srcdir (exported by `make check`), else ".".
+ * The "fuzz" cases are regressions of what tests/fuzz found, the template renderer's included.
  */
 #include <config.h>
 
@@ -21,6 +22,7 @@
 
 #include "mlscan/slha.h"
 #include "mlscan/table.h"
+#include "mlscan/template.h"
 #include "mlscan/util.h"
 
 /* Made once in main(): Check's test functions take no argument. */
@@ -835,12 +837,76 @@ START_TEST(truncated)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ fuzzing regressions */
+
+/*
+ * tests/fuzz/fuzz_template.c: an SLHA template's set entry for a block the template lacks, named
+ * with more than 70 characters, overflowed the 96-byte buffer the appended BLOCK line was
+ * formatted in (a card reaches it: tests/fuzz/regressions/slha_set_long_block.yaml).
+ */
+START_TEST(fuzz_slha_template_long_block)
+{
+        static const char in[] = "Block MINPAR\n 1 1.0\n";
+        const double x[1] = {2.5};
+        char block[201], err[256] = "", want[512], *buf = NULL;
+        struct mls_slha_set set = {.param = 0, .block = block, .nidx = 1, .idx = {7}};
+        size_t cap = 0, n;
+        mls_tmpl *t;
+
+        memset(block, 'B', sizeof(block) - 1);
+        block[sizeof(block) - 1] = '\0';
+        t = mls_tmpl_slha(in, strlen(in), &set, 1, "LesHouches.in", err, sizeof(err));
+        ck_assert_ptr_nonnull(t);
+        n = mls_tmpl_render(t, x, &buf, &cap);
+        snprintf(want, sizeof(want),
+                 "%sBLOCK %s # added by mlscan\n 7 2.5000000000000000E+00 # set by mlscan\n", in, block);
+        ck_assert_str_eq(buf, want);
+        ck_assert_uint_eq(n, strlen(want));
+        free(buf);
+        mls_tmpl_destroy(&t);
+}
+END_TEST
+
+/*
+ * tests/fuzz/fuzz_template.c (a timeout): {x:999999999e} made each rendering write a gigabyte.
+ * A width or precision has at most 3 digits (tests/fuzz/regressions/placeholder_huge_width.yaml).
+ */
+START_TEST(fuzz_template_huge_width)
+{
+        static const char *const names[] = {"x"};
+        static const char *const bad[] = {"{x:9999e}", "a {x:.1000f}", "{x:999999999e}", "{x:+0001234.5g}"};
+        static const char *const good[] = {"{x:999e}", "{x:.999f}", "{x:+#0999.999E}", "{x:-0000999g}"};
+        const double x[1] = {-1.7976931348623157e308};
+        char err[256], *buf = NULL;
+        size_t cap = 0;
+        mls_tmpl *t;
+
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                t = mls_tmpl_text(bad[i], strlen(bad[i]), names, 1, "in.dat", err, sizeof(err));
+                ck_assert_msg(t == NULL, "'%s' accepted", bad[i]);
+                ck_assert_msg(strstr(err, "in.dat:1:") == err && strstr(err, "bad number format"), "'%s': %s",
+                              bad[i], err);
+        }
+        for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+                size_t n;
+
+                t = mls_tmpl_text(good[i], strlen(good[i]), names, 1, "in.dat", err, sizeof(err));
+                ck_assert_msg(t != NULL, "'%s' refused: %s", good[i], err);
+                n = mls_tmpl_render(t, x, &buf, &cap);
+                ck_assert_msg(n >= 999 && n < 2000, "'%s': %zu bytes", good[i], n);
+                mls_tmpl_destroy(&t);
+        }
+        free(buf);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ runner */
 
 static Suite *slha_suite(void)
 {
         Suite *s = suite_create("slha");
         TCase *slha = tcase_create("slha"), *table = tcase_create("table"), *robust = tcase_create("robust");
+        TCase *fuzz = tcase_create("fuzz");
 
         tcase_add_loop_test(slha, spheno, 0, 2 * NCHECKS);
         tcase_add_test(slha, spheno_not_terminated);
@@ -854,12 +920,15 @@ static Suite *slha_suite(void)
         tcase_add_test(table, table_errors);
         tcase_add_test(table, text_values);
         tcase_add_test(robust, truncated);
+        tcase_add_test(fuzz, fuzz_slha_template_long_block);
+        tcase_add_test(fuzz, fuzz_template_huge_width);
         /* Under valgrind or a sanitizer the prefix test takes a while. */
         tcase_set_timeout(robust, 300);
         tcase_set_timeout(slha, 60);
         suite_add_tcase(s, slha);
         suite_add_tcase(s, table);
         suite_add_tcase(s, robust);
+        suite_add_tcase(s, fuzz);
         return s;
 }
 
