@@ -25,6 +25,7 @@
 #include "mlscan/physics.h"
 #include "mlscan/store.h"
 #include "mlscan/util.h"
+#include "store_report.h"
 
 #define MLS_FORMAT_VERSION 2
 #define COMMIT_MAGIC       0x6d6c7363616e3243LL /* "mlscan2C" */
@@ -626,31 +627,13 @@ out:
 
 static mls_rc read_attr(hid_t g, const char *name, hid_t type, void *buf);
 
-/* read_vlen_strings - a string-array attribute of @obj into a NULL-terminated array (rank-local). */
+/* read_vlen_strings - a string-array attribute of @obj into a NULL-terminated array (rank-local) */
 static char **read_vlen_strings(hid_t obj, const char *name)
 {
-        hid_t a = H5Aopen(obj, name, H5P_DEFAULT), sp = H5I_INVALID_HID, t = str_type();
-        hssize_t n = 0;
-        char **tmp = NULL, **out = NULL;
+        char **v = NULL;
+        int n = 0;
 
-        if (a < 0 || (sp = H5Aget_space(a)) < 0 || (n = H5Sget_simple_extent_npoints(sp)) < 0)
-                goto done;
-        tmp = mls_calloc((size_t)n + 1, sizeof(char *));
-        if (n > 0 && H5Aread(a, t, tmp) < 0)
-                goto done;
-        out = mls_calloc((size_t)n + 1, sizeof(char *));
-        for (hssize_t i = 0; i < n; i++)
-                out[i] = mls_strdup(tmp[i] ? tmp[i] : "");
-        if (n > 0)
-                H5Dvlen_reclaim(t, sp, H5P_DEFAULT, tmp);
-done:
-        free(tmp);
-        if (sp >= 0)
-                H5Sclose(sp);
-        if (a >= 0)
-                H5Aclose(a);
-        H5Tclose(t);
-        return out;
+        return mls_h5_strings(obj, name, &v, &n) == 1 ? v : NULL;
 }
 
 static hid_t open_dataset(hid_t g, const char *name, const char *what, mls_rc *rc)

@@ -14,6 +14,7 @@
 #include "mlscan/physics.h"
 #include "mlscan/util.h"
 #include "store_read.h"
+#include "store_report.h"
 
 static const unsigned char h5_signature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
 
@@ -80,64 +81,12 @@ static mls_rc open_points(struct reader *r)
 }
 
 /* Copies @n strings of the fixed size @size, NUL- or space-padded, into @names. */
-static void copy_fixed(char **names, const char *buf, hssize_t n, size_t size)
-{
-        for (hssize_t i = 0; i < n; i++) {
-                size_t len = strnlen(buf + (size_t)i * size, size);
-
-                names[i] = mls_calloc(len + 1, 1);
-                memcpy(names[i], buf + (size_t)i * size, len);
-                while (len > 0 && names[i][len - 1] == ' ')
-                        names[i][--len] = '\0';
-        }
-}
-
 /* read_names - the string list /points@<attr>, variable-length (as store.c writes it) or fixed-size. */
 static mls_rc read_names(struct reader *r, const char *attr, char ***out, int *count)
 {
-        hid_t a = H5I_INVALID_HID, t = H5I_INVALID_HID, sp = H5I_INVALID_HID;
-        hssize_t n = -1;
-        char **names = NULL;
-        char *buf = NULL;
-        mls_rc rc = MLS_OK;
-
-        if ((a = H5Aopen(r->points, attr, H5P_DEFAULT)) < 0 || (t = H5Aget_type(a)) < 0 ||
-            H5Tget_class(t) != H5T_STRING || (sp = H5Aget_space(a)) < 0 ||
-            (n = H5Sget_simple_extent_npoints(sp)) < 0 || n > 1000000) {
-                rc = fail(r, MLS_ERR_CONFIG, "no list of names /points@%s", attr);
-                goto out;
-        }
-        names = mls_calloc((size_t)n, sizeof(char *));
-        if (n > 0 && H5Tis_variable_str(t) > 0) {
-                if (H5Aread(a, t, names) < 0) {
-                        rc = fail(r, MLS_ERR_CONFIG, "cannot read the names /points@%s", attr);
-                        memset(names, 0, (size_t)n * sizeof(char *));
-                }
-                /* Strings from HDF5's allocator go back to it; the caller gets ours. */
-                for (hssize_t i = 0; i < n; i++) {
-                        char *s = names[i];
-
-                        names[i] = mls_strdup(s ? s : "");
-                        H5free_memory(s);
-                }
-        } else if (n > 0) {
-                buf = mls_calloc((size_t)n, H5Tget_size(t));
-                if (H5Aread(a, t, buf) < 0)
-                        rc = fail(r, MLS_ERR_CONFIG, "cannot read the names /points@%s", attr);
-                else
-                        copy_fixed(names, buf, n, H5Tget_size(t));
-        }
-out:
-        free(buf);
-        if (sp >= 0)
-                H5Sclose(sp);
-        if (t >= 0)
-                H5Tclose(t);
-        if (a >= 0)
-                H5Aclose(a);
-        *out = names;
-        *count = n > 0 ? (int)n : 0;
-        return rc;
+        if (mls_h5_strings(r->points, attr, out, count) == 1)
+                return MLS_OK;
+        return fail(r, MLS_ERR_CONFIG, "no list of names /points@%s", attr);
 }
 
 static void free_names(char **names, int n)

@@ -104,12 +104,7 @@ static void free_strings(char **v, int n)
         free(v);
 }
 
-/*
- * read_strings - the string attribute @name of @obj (a scalar or a list, variable-length or
- * fixed-size) into *@out, owned by caller (release with free_strings()), and its length *@n.
- * Returns 1 when read, 0 when there is no such attribute, -1 when it is not readable strings.
- */
-static int read_strings(hid_t obj, const char *name, char ***out, int *n)
+int mls_h5_strings(hid_t obj, const char *name, char ***out, int *n)
 {
         hid_t a = H5I_INVALID_HID, t = H5I_INVALID_HID, sp = H5I_INVALID_HID;
         hssize_t count = -1;
@@ -179,7 +174,7 @@ static char *read_string(hid_t obj, const char *name)
         char **v = NULL, *s = NULL;
         int n = 0;
 
-        if (read_strings(obj, name, &v, &n) == 1 && n >= 1) {
+        if (mls_h5_strings(obj, name, &v, &n) == 1 && n >= 1) {
                 s = v[0];
                 v[0] = NULL;
         }
@@ -366,7 +361,7 @@ static mls_rc open_column(mls_rfile *f, enum col c, char *err, size_t errlen)
 
 static mls_rc read_names(mls_rfile *f, const char *attr, char ***v, int *n, char *err, size_t errlen)
 {
-        int got = read_strings(f->points, attr, v, n);
+        int got = mls_h5_strings(f->points, attr, v, n);
 
         if (got == 0)
                 return fail(err, errlen, f->path, "no /points@%s: not an mlscan output file", attr);
@@ -422,7 +417,7 @@ static void read_other_meta(mls_rfile *f)
         m->have_seed = read_i64(f->file, "seed", &m->seed);
         m->have_ranks = read_i64(f->file, "ranks", &m->ranks);
         m->have_nll_below = read_f64(f->file, "nll_below", &m->nll_below);
-        if (read_strings(f->file, "card_summary", &m->card_summary, &m->ncard_summary) != 1)
+        if (mls_h5_strings(f->file, "card_summary", &m->card_summary, &m->ncard_summary) != 1)
                 m->ncard_summary = -1;
         if (H5Lexists(f->file, "generations", H5P_DEFAULT) > 0 &&
             (g = H5Gopen2(f->file, "generations", H5P_DEFAULT)) >= 0) {

@@ -1,5 +1,5 @@
 /*
- * store_report.h - private to src/report.c and src/store_report.c: the serial HDF5 reading
+ * store_report.h - private to src/report.c, src/predict.c and src/store*.c: the serial HDF5 reading
  * behind `mlscan info` and `mlscan export`, kept apart so that only src/store*.c know HDF5.
  * include/ never includes this header.
  *
@@ -10,6 +10,8 @@
  */
 #ifndef MLSCAN_STORE_REPORT_H
 #define MLSCAN_STORE_REPORT_H
+
+#include <hdf5.h>
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -119,5 +121,13 @@ struct mls_rgen {
  * (release with free()); *@rows is NULL when there are none.
  */
 mls_rc mls_rfile_read_gens(mls_rfile *f, struct mls_rgen **rows, char *err, size_t errlen);
+
+/*
+ * mls_h5_strings - the string attribute @name of @obj (a scalar or a list, variable-length or
+ * fixed-size, trailing blanks dropped) into *@out, a NULL-terminated array owned by caller
+ * (free each string and the array), and its length *@n. Returns 1 when read, 0 when there is
+ * no such attribute, -1 when it is not readable strings. Shared by src/store*.c.
+ */
+int mls_h5_strings(hid_t obj, const char *name, char ***out, int *n);
 
 #endif /* MLSCAN_STORE_REPORT_H */
