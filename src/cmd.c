@@ -307,16 +307,14 @@ static mls_rc make_evaluator(MPI_Comm comm, const struct mls_card *card, struct 
  * with but for what only extends the run (mls_card_resume_diff()); rank 0 then holds the
  * committed rows and the checkpoint state. Collective.
  */
-static mls_rc open_resume(MPI_Comm comm, const struct mls_card *card, const char *const *names,
-                          mls_store **store, struct mls_store_commit *commit, struct mls_rows *pts,
-                          struct mls_blob *state)
+static mls_rc open_resume(MPI_Comm comm, const struct mls_card *card, mls_store **store,
+                          struct mls_store_commit *commit, struct mls_rows *pts, struct mls_blob *state)
 {
         char **old = NULL, **now = NULL, diff[1024], msg[1400];
         int rank;
         mls_rc rc;
 
         MPI_Comm_rank(comm, &rank);
-        (void)names;
         rc = mls_store_open(comm, card->output, card, card->nobs, &old, commit, store);
         if (rc == MLS_OK && rank == 0) {
                 now = mls_card_describe(card);
@@ -387,7 +385,7 @@ static mls_rc cmd_run(MPI_Comm comm, const struct mls_opts *o)
         mls_rows_init(&pts, card.nparams, card.nobs, card.nterms, 0);
         mls_blob_init(&state);
         if (resume) {
-                rc = open_resume(comm, &card, names, &store, &commit, &pts, &state);
+                rc = open_resume(comm, &card, &store, &commit, &pts, &state);
                 if (rc == MLS_OK && commit.sequence > 0 && o->force)
                         MLS_LOG_ROOT(MLS_LOG_WARN,
                                      "--force is ignored with --resume: nothing is overwritten");

@@ -6,6 +6,7 @@
 #include <config.h>
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,9 +24,16 @@
 
 #define MAX_GRID_POINTS 10000000 /* 1e7 rows of CSV is already more than a plot needs */
 
-static mls_rc fail(char *err, size_t len, mls_rc rc, const char *fmt, const char *a, const char *b)
+static mls_rc fail(char *err, size_t len, mls_rc rc, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+
+static mls_rc fail(char *err, size_t len, mls_rc rc, const char *fmt, ...)
 {
-        snprintf(err, len, fmt, a, b);
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(err, len, fmt, ap);
+        va_end(ap);
         return rc;
 }
 
@@ -52,8 +60,7 @@ static mls_rc best_point(const char *path, const struct mls_card *c, double *x, 
         meta = mls_rfile_meta(f);
         if (meta->np != c->nparams) {
                 mls_rfile_close(&f);
-                return fail(err, len, MLS_ERR_IO, "%s: the points do not have the card's parameters%s", path,
-                            "");
+                return fail(err, len, MLS_ERR_IO, "%s: the points do not have the card's parameters", path);
         }
         for (int64_t start = 0; start < meta->rows && rc == MLS_OK; start += 65536) {
                 int64_t n = meta->rows - start < 65536 ? meta->rows - start : 65536;
@@ -69,10 +76,9 @@ static mls_rc best_point(const char *path, const struct mls_card *c, double *x, 
         mls_rblock_fini(&b);
         mls_rfile_close(&f);
         if (rc == MLS_OK && !isfinite(best))
-                return fail(
-                        err, len, MLS_ERR_IO,
-                        "%s: no point of status ok to fix the other parameters at; give --fix NAME=VALUE%s",
-                        path, "");
+                return fail(err, len, MLS_ERR_IO,
+                            "%s: no point of status ok to fix the other parameters at; give --fix NAME=VALUE",
+                            path);
         return rc;
 }
 
@@ -86,12 +92,11 @@ static mls_rc parse_grid(const struct mls_card *c, const char *spec, int *p, int
 
         if (!eq || (*p = param_index(c, spec, (size_t)(eq - spec))) < 0)
                 return fail(err, len, MLS_ERR_USAGE,
-                            "mlscan: --grid %s: want NAME=N[:LO:HI] with NAME a parameter of the run%s", spec,
-                            "");
+                            "mlscan: --grid %s: want NAME=N[:LO:HI] with NAME a parameter of the run", spec);
         *n = strtoll(eq + 1, &end, 10);
         if (end == eq + 1 || *n < 1 || *n > 100000)
                 return fail(err, len, MLS_ERR_USAGE,
-                            "mlscan: --grid %s: N must be a whole number in [1, 100000]%s", spec, "");
+                            "mlscan: --grid %s: N must be a whole number in [1, 100000]", spec);
         lo = c->params[*p].lo;
         hi = c->params[*p].hi;
         if (*end == ':') {
@@ -99,18 +104,15 @@ static mls_rc parse_grid(const struct mls_card *c, const char *spec, int *p, int
 
                 lo = strtod(end + 1, &e2);
                 if (e2 == end + 1 || *e2 != ':')
-                        return fail(err, len, MLS_ERR_USAGE, "mlscan: --grid %s: want NAME=N:LO:HI%s", spec,
-                                    "");
+                        return fail(err, len, MLS_ERR_USAGE, "mlscan: --grid %s: want NAME=N:LO:HI", spec);
                 hi = strtod(e2 + 1, &end);
                 if (end == e2 + 1)
-                        return fail(err, len, MLS_ERR_USAGE, "mlscan: --grid %s: want NAME=N:LO:HI%s", spec,
-                                    "");
+                        return fail(err, len, MLS_ERR_USAGE, "mlscan: --grid %s: want NAME=N:LO:HI", spec);
         }
         if (*end != '\0' || !isfinite(lo) || !isfinite(hi) ||
             (c->params[*p].prior == MLS_PRIOR_LOG && (lo <= 0 || hi <= 0)))
                 return fail(err, len, MLS_ERR_USAGE,
-                            "mlscan: --grid %s: bad range (a log-prior parameter needs LO, HI > 0)%s", spec,
-                            "");
+                            "mlscan: --grid %s: bad range (a log-prior parameter needs LO, HI > 0)", spec);
         *u0 = mls_prior_to_u(&c->params[*p], lo);
         *u1 = mls_prior_to_u(&c->params[*p], hi);
         return MLS_OK;
@@ -131,11 +133,10 @@ static mls_rc grid_points(const struct mls_predict_opts *o, const struct mls_car
                 for (int j = 0; j < k; j++)
                         if (gp[j] == gp[k])
                                 return fail(err, len, MLS_ERR_USAGE,
-                                            "mlscan: --grid %s: parameter given twice%s", o->grid[k], "");
+                                            "mlscan: --grid %s: parameter given twice", o->grid[k]);
                 total *= gn[k];
                 if (total > MAX_GRID_POINTS)
-                        return fail(err, len, MLS_ERR_USAGE, "mlscan: --grid: more than 1e7 points%s%s", "",
-                                    "");
+                        return fail(err, len, MLS_ERR_USAGE, "mlscan: --grid: more than 1e7 points");
         }
         *u = mls_calloc((size_t)total * (size_t)d, sizeof(double));
         for (int64_t i = 0; i < total; i++) {
@@ -172,8 +173,8 @@ static mls_rc fixed_values(const char *path, const struct mls_predict_opts *o, c
 
                 if (p < 0 || end == eq + 1 || *end != '\0' || !isfinite(v))
                         rc = fail(err, len, MLS_ERR_USAGE,
-                                  "mlscan: --fix %s: want NAME=VALUE with NAME a parameter of the run%s",
-                                  o->fix[k], "");
+                                  "mlscan: --fix %s: want NAME=VALUE with NAME a parameter of the run",
+                                  o->fix[k]);
                 else
                         have[p] = 1;
         }
@@ -217,10 +218,9 @@ mls_rc mls_predict(const char *path, const struct mls_predict_opts *o, FILE *out
         err[0] = '\0';
         if ((!o->points) == (o->ngrid == 0))
                 return fail(err, len, MLS_ERR_USAGE,
-                            "mlscan: predict needs --points FILE.csv or --grid NAME=N (not both)%s%s", "",
-                            "");
+                            "mlscan: predict needs --points FILE.csv or --grid NAME=N (not both)");
         if (mls_store_read_card(path, &text, &card_path) != MLS_OK)
-                return fail(err, len, MLS_ERR_IO, "mlscan: %s: not an mlscan output file%s", path, "");
+                return fail(err, len, MLS_ERR_IO, "mlscan: %s: not an mlscan output file", path);
         rc = mls_card_parse(text, strlen(text), card_path, &card, perr, sizeof(perr));
         if (rc != MLS_OK) {
                 snprintf(err, len, "mlscan: %s: its run card no longer reads here: %s", path, perr);
@@ -234,7 +234,7 @@ mls_rc mls_predict(const char *path, const struct mls_predict_opts *o, FILE *out
         }
         if ((rc = mls_store_read_model(path, &st, &gen)) != MLS_OK) {
                 rc = fail(err, len, MLS_ERR_IO,
-                          "mlscan: %s: no saved model (the run ended before its first training)%s", path, "");
+                          "mlscan: %s: no saved model (the run ended before its first training)", path);
                 goto out;
         }
         if ((rc = mls_nn_state_load(&st, 1, &net)) != MLS_OK) {
@@ -275,7 +275,7 @@ mls_rc mls_predict(const char *path, const struct mls_predict_opts *o, FILE *out
         }
         free(x);
         if (fflush(out) != 0 || ferror(out))
-                rc = fail(err, len, MLS_ERR_IO, "mlscan: predict: writing the output failed%s%s", "", "");
+                rc = fail(err, len, MLS_ERR_IO, "mlscan: predict: writing the output failed");
 out:
         if (rc != MLS_OK && !err[0])
                 snprintf(err, len, "mlscan: predict %s failed", path);

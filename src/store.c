@@ -517,13 +517,17 @@ static mls_rc no_evictions(hid_t fapl)
         return MLS_OK;
 }
 
-static mls_rc open_file(mls_store *s, const char *path)
+/*
+ * access_plist - the file access list of both creating and reopening: MPI-IO, collective
+ * metadata writes, no metadata evictions. Into *@fapl (H5I_INVALID_HID when it failed).
+ */
+static mls_rc access_plist(mls_store *s, const char *path, hid_t *fapl)
 {
-        hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
         mls_rc rc = MLS_OK;
 
+        *fapl = H5Pcreate(H5P_FILE_ACCESS);
         /* REQUIRED: every rank writes its own rows through MPI-IO. */
-        if (fapl < 0 || H5Pset_fapl_mpio(fapl, s->comm, MPI_INFO_NULL) < 0)
+        if (*fapl < 0 || H5Pset_fapl_mpio(*fapl, s->comm, MPI_INFO_NULL) < 0)
                 rc = MLS_H5_FAIL("setting up MPI-IO access for %s", path);
 #ifdef HAVE_H5PSET_ALL_COLL_METADATA_OPS
         /*
@@ -532,11 +536,19 @@ static mls_rc open_file(mls_store *s, const char *path)
          * different metadata, and the next collective read of an evicted header then hung in a
          * mismatched MPI_Bcast (MPI_ERR_TRUNCATE, seen with slow external programs).
          */
-        if (rc == MLS_OK && H5Pset_coll_metadata_write(fapl, 1) < 0)
+        if (rc == MLS_OK && H5Pset_coll_metadata_write(*fapl, 1) < 0)
                 rc = MLS_H5_FAIL("setting collective metadata for %s", path);
 #endif /* HAVE_H5PSET_ALL_COLL_METADATA_OPS */
         if (rc == MLS_OK)
-                rc = no_evictions(fapl);
+                rc = no_evictions(*fapl);
+        return rc;
+}
+
+static mls_rc open_file(mls_store *s, const char *path)
+{
+        hid_t fapl;
+        mls_rc rc = access_plist(s, path, &fapl);
+
         /* REQUIRED: the 1.8 format or later, so a long run card fits in an attribute (dense storage). */
         if (rc == MLS_OK && H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V110) < 0)
                 rc = MLS_H5_FAIL("setting the file format bounds for %s", path);
@@ -575,8 +587,8 @@ static void store_init(mls_store *s, MPI_Comm comm, const struct mls_card *card,
         s->k = card->nterms;
 }
 
-/* make_types - the enum and string types of the columns, and the transfer property list */
-static void make_types(mls_store *s)
+/* make_types - the enum and string types of the columns, and the collective transfer list */
+static mls_rc make_types(mls_store *s)
 {
         s->status_t = enum_type(MLS_ST_COUNT, mls_status_name);
         s->origin_t = enum_type(MLS_ORIGIN_COUNT, mls_origin_name);
@@ -585,6 +597,10 @@ static void make_types(mls_store *s)
         H5Tset_size(s->error_t, MLS_ERROR_LEN);
         H5Tset_strpad(s->error_t, H5T_STR_NULLPAD);
         s->dxpl = H5Pcreate(H5P_DATASET_XFER);
+        /* REQUIRED: collective writes; ranks without rows still take part with empty selections. */
+        if (s->dxpl < 0 || H5Pset_dxpl_mpio(s->dxpl, H5FD_MPIO_COLLECTIVE) < 0)
+                return MLS_H5_FAIL("setting up collective transfers");
+        return MLS_OK;
 }
 
 mls_rc mls_store_create(MPI_Comm comm, const char *path, bool force, const struct mls_card *card, int m,
@@ -600,11 +616,8 @@ mls_rc mls_store_create(MPI_Comm comm, const char *path, bool force, const struc
                 rc = check_path(path, force);
         if ((rc = mls_agree(comm, rc)) != MLS_OK || (rc = open_file(s, path)) != MLS_OK)
                 goto out;
-        make_types(s);
-        /* REQUIRED: collective writes; ranks without rows still take part with empty selections. */
-        if (s->dxpl < 0 || H5Pset_dxpl_mpio(s->dxpl, H5FD_MPIO_COLLECTIVE) < 0)
-                rc = MLS_H5_FAIL("setting up collective transfers");
-        else if ((s->points = H5Gcreate2(s->fid, "points", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0)
+        if ((rc = make_types(s)) == MLS_OK &&
+            (s->points = H5Gcreate2(s->fid, "points", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0)
                 rc = MLS_H5_FAIL("creating group /points in %s", path);
         if (rc == MLS_OK && (rc = create_columns(s)) == MLS_OK && (rc = create_gens(s)) == MLS_OK &&
             (rc = create_outputs(s, card)) == MLS_OK && (rc = write_names(s, card, obs_names)) == MLS_OK &&
@@ -626,15 +639,6 @@ out:
 /* ------------------------------------------------------------------ reopening to resume */
 
 static mls_rc read_attr(hid_t g, const char *name, hid_t type, void *buf);
-
-/* read_vlen_strings - a string-array attribute of @obj into a NULL-terminated array (rank-local) */
-static char **read_vlen_strings(hid_t obj, const char *name)
-{
-        char **v = NULL;
-        int n = 0;
-
-        return mls_h5_strings(obj, name, &v, &n) == 1 ? v : NULL;
-}
 
 static hid_t open_dataset(hid_t g, const char *name, const char *what, mls_rc *rc)
 {
@@ -726,7 +730,7 @@ mls_rc mls_store_open(MPI_Comm comm, const char *path, const struct mls_card *ca
 {
         mls_store *s = mls_calloc(1, sizeof(*s));
         int64_t c[COMMIT_LEN] = {0};
-        hid_t fapl = H5I_INVALID_HID;
+        hid_t fapl;
         struct stat st;
         mls_rc rc = MLS_OK;
 
@@ -743,15 +747,7 @@ mls_rc mls_store_open(MPI_Comm comm, const char *path, const struct mls_card *ca
         }
         if ((rc = mls_agree(comm, rc)) != MLS_OK)
                 goto out;
-        fapl = H5Pcreate(H5P_FILE_ACCESS);
-        if (fapl < 0 || H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) < 0)
-                rc = MLS_H5_FAIL("setting up MPI-IO access for %s", path);
-#ifdef HAVE_H5PSET_ALL_COLL_METADATA_OPS
-        if (rc == MLS_OK && H5Pset_coll_metadata_write(fapl, 1) < 0)
-                rc = MLS_H5_FAIL("setting collective metadata for %s", path);
-#endif
-        if (rc == MLS_OK)
-                rc = no_evictions(fapl);
+        rc = access_plist(s, path, &fapl);
         if (rc == MLS_OK && (s->fid = H5Fopen(path, H5F_ACC_RDWR, fapl)) < 0) {
                 MLS_LOG_ROOT(MLS_LOG_ERR, "cannot open '%s' as an HDF5 file to resume", path);
                 rc = MLS_ERR_IO;
@@ -760,10 +756,7 @@ mls_rc mls_store_open(MPI_Comm comm, const char *path, const struct mls_card *ca
                 H5Pclose(fapl);
         if ((rc = mls_agree(comm, rc)) != MLS_OK)
                 goto out;
-        make_types(s);
-        if (s->dxpl < 0 || H5Pset_dxpl_mpio(s->dxpl, H5FD_MPIO_COLLECTIVE) < 0)
-                rc = MLS_H5_FAIL("setting up collective transfers");
-        if (rc == MLS_OK)
+        if ((rc = make_types(s)) == MLS_OK)
                 rc = open_handles(s, card, path);
         if (rc == MLS_OK && H5Dread(s->commit, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, c) < 0)
                 rc = MLS_H5_FAIL("reading /checkpoint/commit");
@@ -782,8 +775,9 @@ mls_rc mls_store_open(MPI_Comm comm, const char *path, const struct mls_card *ca
         /* every rank reads it: with collective metadata, a read on rank 0 alone leaves the ranks'
          * metadata caches different, and a later collective write hangs */
         if (summary) {
-                *summary = read_vlen_strings(s->fid, "card_summary");
-                if (s->rank != 0)
+                int n;
+
+                if (mls_h5_strings(s->fid, "card_summary", summary, &n) != 1 || s->rank != 0)
                         mls_card_describe_free(summary);
         }
 out:
@@ -1124,7 +1118,7 @@ mls_rc mls_store_append_generations(mls_store *s, const struct mls_gen_row *rows
 
 /* ------------------------------------------------------------------ commits */
 
-static mls_rc attr_set_i64(hid_t obj, const char *name, const int64_t *v, int n)
+static mls_rc attr_set_i64(hid_t obj, const char *name, const int64_t *v)
 {
         hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
         mls_rc rc = MLS_OK;
@@ -1133,7 +1127,6 @@ static mls_rc attr_set_i64(hid_t obj, const char *name, const int64_t *v, int n)
                 rc = MLS_H5_FAIL("writing attribute '%s'", name);
         if (a >= 0)
                 H5Aclose(a);
-        (void)n;
         return rc;
 }
 
@@ -1159,12 +1152,12 @@ mls_rc mls_store_commit(mls_store *s, const struct mls_blob *state, bool complet
                 hid_t d = s->keep_dset[j * NKEEPCOLS + KEEP_DATA];
 
                 if (H5Aexists(d, "committed_bytes") > 0)
-                        rc = attr_set_i64(d, "committed_bytes", &s->keep_bytes[j], 1);
+                        rc = attr_set_i64(d, "committed_bytes", &s->keep_bytes[j]);
                 else
                         rc = attr_i64(d, "committed_bytes", s->keep_bytes[j]);
         }
-        if (rc == MLS_OK && (rc = attr_set_i64(s->points, "rows", &s->rows, 1)) == MLS_OK)
-                rc = attr_set_i64(s->gens, "rows", &s->gen_rows, 1);
+        if (rc == MLS_OK && (rc = attr_set_i64(s->points, "rows", &s->rows)) == MLS_OK)
+                rc = attr_set_i64(s->gens, "rows", &s->gen_rows);
         /* 3. all of it on disk before the commit record names it */
         if (rc == MLS_OK && H5Fflush(s->fid, H5F_SCOPE_GLOBAL) < 0)
                 rc = MLS_H5_FAIL("flushing the output file before a commit");
