@@ -461,7 +461,8 @@ static mls_rc create_checkpoint(mls_store *s)
 static mls_rc check_path(const char *path, bool force)
 {
         struct stat st;
-        char *dir;
+        char *copy;
+        const char *dir;
         mls_rc rc = MLS_OK;
 
         if (stat(path, &st) == 0 && !force) {
@@ -474,8 +475,10 @@ static mls_rc check_path(const char *path, bool force)
                 MLS_LOG(MLS_LOG_ERR, "output path '%s' is a directory", path);
                 return MLS_ERR_IO;
         }
-        dir = mls_strdup(path);
-        if (stat(dirname(dir), &st) == 0 && !S_ISDIR(st.st_mode)) {
+        /* dirname() may return a static "." instead of editing its argument: use what it returns */
+        copy = mls_strdup(path);
+        dir = dirname(copy);
+        if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
                 MLS_LOG(MLS_LOG_ERR, "cannot create output file '%s': '%s': %s", path, dir,
                         strerror(ENOTDIR));
                 rc = MLS_ERR_IO;
@@ -484,7 +487,7 @@ static mls_rc check_path(const char *path, bool force)
                         strerror(errno));
                 rc = MLS_ERR_IO;
         }
-        free(dir);
+        free(copy);
         return rc;
 }
 
