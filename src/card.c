@@ -43,6 +43,7 @@ enum key_type {
         KEY_BOOL,    /* int: 0 or 1, from true/false */
         KEY_AUTO,    /* double in [min, max], or "auto" -> -1 */
         KEY_LEARN,   /* int: enum mls_learn_target */
+        KEY_MODE,    /* int: enum mls_mode */
         KEY_NODE,    /* any node, parsed by the section's own code (where[]) */
 };
 
@@ -264,6 +265,13 @@ static const char *learn_name(int i)
         return learn_names[i];
 }
 
+static const char *const mode_names[] = {"async", "sync"};
+
+static const char *mode_name(int i)
+{
+        return mode_names[i];
+}
+
 static const char *const prior_names[] = {"linear", "log"};
 
 static const char *prior_name(int i)
@@ -375,6 +383,7 @@ static mls_rc parse_value(struct parser *p, const yaml_node_t *n, const char *wh
                         *(double *)field = v;
                 return rc;
         case KEY_LEARN: return parse_enum(p, n, what, 2, learn_name, "learning target", (int *)field);
+        case KEY_MODE: return parse_enum(p, n, what, 2, mode_name, "mode", (int *)field);
         case KEY_NODE: return MLS_OK;
         }
         return MLS_ERR_INTERNAL;
@@ -435,6 +444,7 @@ static const struct key run_keys[] = {
         CARD_KEY("output", KEY_STRING, output, 0, 0, false),
         CARD_KEY("seed", KEY_SEED, seed, 0, 9.0e15, false),
         CARD_KEY("method", KEY_METHOD, method, 0, 0, false),
+        CARD_KEY("mode", KEY_MODE, mode, 0, 0, false),
         CARD_KEY("checkpoint_seconds", KEY_REAL, checkpoint_seconds, 0.01, 1.0e7, false),
         CARD_KEY("checkpoint_generations", KEY_INT, checkpoint_generations, 0, 1.0e9, false),
         CARD_KEY("start_from", KEY_STRING, start_from, 0, 0, false),
@@ -1721,6 +1731,7 @@ static void set_defaults(struct mls_card *c)
         c->method = mls_method_find("random");
         c->checkpoint_seconds = 60.0;
         c->checkpoint_generations = 0;
+        c->mode = MLS_MODE_ASYNC;
         c->builtin = -1;
         c->phys.kill_grace = 2.0;
         /* The network MLscanner and BSMArt use, trained as BSMArt's DNN defaults; 1 thread (see README). */
@@ -2086,6 +2097,8 @@ static void describe_keys(struct lines *l, const char *sect, const struct key *k
                                 line_add(l, "%s.%s = %s", sect, k->name, optim_name(iv));
                         else if (k->type == KEY_LEARN)
                                 line_add(l, "%s.%s = %s", sect, k->name, learn_name(iv));
+                        else if (k->type == KEY_MODE)
+                                line_add(l, "%s.%s = %s", sect, k->name, mode_name(iv));
                         else if (k->type == KEY_BOOL)
                                 line_add(l, "%s.%s = %s", sect, k->name, iv ? "true" : "false");
                         else if (k->type == KEY_BUILTIN)

@@ -385,7 +385,10 @@ static mls_rc cmd_run(MPI_Comm comm, const struct mls_opts *o)
         mls_rows_init(&pts, card.nparams, card.nobs, card.nterms, 0);
         mls_blob_init(&state);
         if (resume) {
+                double t0 = mls_now();
+
                 rc = open_resume(comm, &card, &store, &commit, &pts, &state);
+                fo.read_seconds = mls_now() - t0;
                 if (rc == MLS_OK && commit.sequence > 0 && o->force)
                         MLS_LOG_ROOT(MLS_LOG_WARN,
                                      "--force is ignored with --resume: nothing is overwritten");

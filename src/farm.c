@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "mlscan/ahead.h"
 #include "mlscan/blob.h"
 #include "mlscan/dataset.h"
 #include "mlscan/eval.h"
@@ -29,6 +30,7 @@
 #include "mlscan/log.h"
 #include "mlscan/method.h"
 #include "mlscan/physics.h"
+#include "mlscan/proc.h"
 #include "mlscan/rows.h"
 #include "mlscan/seed.h"
 #include "mlscan/space.h"
@@ -39,6 +41,7 @@ enum mls_tag { MLS_TAG_POINT = 100, MLS_TAG_RESULT, MLS_TAG_CHECKPOINT, MLS_TAG_
 
 #define ID_END           (-1)                 /* a worker has no more results */
 #define ID_STOP          (-2)                 /* a worker got a stop signal */
+#define ID_CKPT          (-3)                 /* a worker's last result before it writes a checkpoint */
 #define FARM_STATE_MAGIC 0x6d6c736661726d31LL /* "mlsfarm1" */
 
 #define HEAD_POINT  3
@@ -59,10 +62,10 @@ struct lead {
         struct mls_evaluator *ev; /* rank 0 evaluates when it is alone */
         struct mls_rows rows;     /* rows rank 0 evaluated itself */
         mls_store *store;
-        double *queue_u; /* proposals not yet dispatched */
+        double *queue_u; /* proposals not yet dispatched: [queue_next, queue_n) */
         int8_t *queue_origin;
         int32_t *queue_gen;
-        int64_t queue_n, queue_next;
+        int64_t queue_n, queue_next, queue_cap;
         double *msg;
         double t0, last_checkpoint;
         int64_t rows_committed;
@@ -74,6 +77,16 @@ struct lead {
         double elapsed_before; /* run time of the earlier parts of a resumed run */
         int64_t gens_at_checkpoint;
         int stop_sig; /* the stop signal being acted on (0: none) */
+        /* run.mode async: the learning thread, what it produced last, what it has not seen */
+        bool async;                        /* run.mode async with a learning method and workers */
+        mls_ahead *ahead;                  /* its thread (NULL once stopped) */
+        struct mls_ahead_gen latest;       /* the newest generation's method state and network */
+        int64_t *fresh, nfresh, fresh_cap; /* ids evaluated since the snapshot was last updated */
+        int64_t first_open;                /* every id below is evaluated */
+        /* time accounting of the main thread (seconds): see time_report() */
+        double t_dispatch, t_io, t_idle, t_train, t_propose, t_loop0;
+        double gen_mark[3]; /* t_dispatch, t_io, t_idle when the newest generation started */
+        int64_t results;    /* results received in this part of the run */
 };
 
 /* ------------------------------------------------------------------ rank 0 */
@@ -107,46 +120,120 @@ static bool budget_spent(const struct lead *l)
                (c->max_good > 0 && run_good(l) >= c->max_good) || l->generation_cut || out_of_time(l);
 }
 
+static void queue_reserve(struct lead *l, int64_t more)
+{
+        int d = l->card->nparams;
+
+        if (l->queue_next > 0 && l->queue_next == l->queue_n)
+                l->queue_n = l->queue_next = 0;
+        if (l->queue_n + more <= l->queue_cap)
+                return;
+        /* drop what was dispatched, then grow */
+        if (l->queue_next > 0) {
+                int64_t left = l->queue_n - l->queue_next;
+
+                memmove(l->queue_u, l->queue_u + l->queue_next * d, (size_t)(left * d) * sizeof(double));
+                memmove(l->queue_origin, l->queue_origin + l->queue_next, (size_t)left * sizeof(int8_t));
+                memmove(l->queue_gen, l->queue_gen + l->queue_next, (size_t)left * sizeof(int32_t));
+                l->queue_n = left;
+                l->queue_next = 0;
+        }
+        if (l->queue_n + more > l->queue_cap) {
+                l->queue_cap = 2 * (l->queue_n + more);
+                l->queue_u = mls_realloc(l->queue_u, (size_t)(l->queue_cap * d), sizeof(double));
+                l->queue_origin = mls_realloc(l->queue_origin, (size_t)l->queue_cap, sizeof(int8_t));
+                l->queue_gen = mls_realloc(l->queue_gen, (size_t)l->queue_cap, sizeof(int32_t));
+        }
+}
+
+/* gen_started - generation @info starts: the time columns of the one before it are final. */
+static void gen_started(struct lead *l, const struct mls_gen_info *info)
+{
+        if (l->gens.n > 0) {
+                struct mls_gen_row *r = &l->gens.row[l->gens.n - 1];
+
+                r->dispatch_seconds += l->t_dispatch - l->gen_mark[0];
+                r->io_seconds += l->t_io - l->gen_mark[1];
+                r->idle_seconds += l->t_idle - l->gen_mark[2];
+        }
+        l->gen_mark[0] = l->t_dispatch;
+        l->gen_mark[1] = l->t_io;
+        l->gen_mark[2] = l->t_idle;
+        mls_gens_start(&l->gens, info);
+        l->t_train += info->train_seconds;
+        l->t_propose += info->propose_seconds;
+}
+
+/* sync_propose - run.mode sync (or no learning): the method proposes in this thread. */
+static bool sync_propose(struct lead *l)
+{
+        int d = l->card->nparams;
+        int64_t want = QUEUE, got = 0;
+        struct mls_gen_info info;
+        mls_rc rc;
+
+        if (l->card->max_evaluations > 0 && l->card->max_evaluations - run_points(l) < want)
+                want = l->card->max_evaluations - run_points(l);
+        queue_reserve(l, want);
+        /* A method may start an empty generation: ask again at once. */
+        do {
+                rc = l->ops->propose(l->state, &l->ds, &l->rng, want, l->queue_u + l->queue_n * d,
+                                     l->queue_origin + l->queue_n, l->queue_gen + l->queue_n, &got, &info);
+                if (rc != MLS_OK)
+                        MLS_ABORT("method %s failed to propose points: %s", l->ops->name, mls_rc_str(rc));
+                if (got == 0 && info.generation >= 0)
+                        gen_started(l, &info);
+        } while (got == 0 && info.generation >= 0);
+        /* A generation past stop.generations is dropped whole, before any point leaves. */
+        if (l->card->max_generations > 0 && got > 0 && l->queue_gen[l->queue_n] >= l->card->max_generations) {
+                l->generation_cut = true;
+                return false;
+        }
+        if (got > 0 && info.generation >= 0)
+                gen_started(l, &info);
+        mls_gens_close(&l->gens, &l->ds, elapsed(l), false);
+        l->queue_n += got;
+        return got > 0;
+}
+
+/*
+ * fill_in - run.mode async, nothing queued: a uniform random point joins the newest
+ * generation, so that no worker waits for rank 0's learning thread.
+ */
+static bool fill_in(struct lead *l)
+{
+        int d = l->card->nparams;
+
+        if (l->gens.n == 0)
+                return false;
+        queue_reserve(l, 1);
+        for (int j = 0; j < d; j++)
+                l->queue_u[l->queue_n * d + j] = mls_rng_uniform(&l->rng);
+        l->queue_origin[l->queue_n] = MLS_ORIGIN_RANDOM;
+        l->queue_gen[l->queue_n] = (int32_t)(l->gens.n - 1);
+        l->queue_n++;
+        mls_gens_fill(&l->gens, (int32_t)(l->gens.n - 1));
+        return true;
+}
+
 /* next_point - the next proposal, recorded in the dataset; false when the method has none. */
 static bool next_point(struct lead *l, int64_t *id, const double **u)
 {
         int d = l->card->nparams;
+        bool filled = false;
 
         if (l->queue_next == l->queue_n) {
-                int64_t want = QUEUE, got = 0;
-                struct mls_gen_info info;
-                mls_rc rc;
-
-                if (l->card->max_evaluations > 0 && l->card->max_evaluations - run_points(l) < want)
-                        want = l->card->max_evaluations - run_points(l);
-                /* A method may start an empty generation: ask again at once. */
-                do {
-                        rc = l->ops->propose(l->state, &l->ds, &l->rng, want, l->queue_u, l->queue_origin,
-                                             l->queue_gen, &got, &info);
-                        if (rc != MLS_OK)
-                                MLS_ABORT("method %s failed to propose points: %s", l->ops->name,
-                                          mls_rc_str(rc));
-                        if (got == 0 && info.generation >= 0)
-                                mls_gens_start(&l->gens, &info);
-                } while (got == 0 && info.generation >= 0);
-                /* A generation past stop.generations is dropped whole, before any point leaves. */
-                if (l->card->max_generations > 0 && got > 0 && l->queue_gen[0] >= l->card->max_generations) {
-                        l->generation_cut = true;
-                        l->queue_n = l->queue_next = 0;
+                if (l->ahead)
+                        filled = fill_in(l);
+                else if (!sync_propose(l))
                         return false;
-                }
-                if (got > 0 && info.generation >= 0)
-                        mls_gens_start(&l->gens, &info);
-                mls_gens_close(&l->gens, &l->ds, elapsed(l), false);
-                l->queue_n = got;
-                l->queue_next = 0;
-                if (got == 0)
+                if (l->queue_next == l->queue_n)
                         return false;
         }
         *id = mls_dataset_propose(&l->ds, l->queue_u + l->queue_next * d, l->queue_origin[l->queue_next],
                                   l->queue_gen[l->queue_next]);
         *u = l->ds.u + *id * d;
-        if (l->gens.n > 0)
+        if (l->gens.n > 0 && !filled)
                 mls_gens_dispatched(&l->gens, l->queue_gen[l->queue_next]);
         l->queue_next++;
         return true;
@@ -192,43 +279,66 @@ static void fill_workers(struct lead *l)
                                 return;
 }
 
-/* on_result - record one result; false for a worker's end marker (ID_END) */
-static bool on_result(struct lead *l, const double *msg, int worker)
+static bool checkpoint_due(const struct lead *l);
+
+/* push_fresh - point @id came back: it joins the learning thread's next snapshot. */
+static void push_fresh(struct lead *l, int64_t id)
+{
+        if (l->nfresh == l->fresh_cap) {
+                l->fresh_cap = l->fresh_cap ? 2 * l->fresh_cap : 4096;
+                l->fresh = mls_realloc(l->fresh, (size_t)l->fresh_cap, sizeof(int64_t));
+        }
+        l->fresh[l->nfresh++] = id;
+}
+
+/* What a worker's message was. */
+enum msg_kind { MSG_RESULT, MSG_END, MSG_CKPT };
+
+/* on_result - record one result (or a worker's stop request) */
+static enum msg_kind on_result(struct lead *l, const double *msg, int worker)
 {
         int64_t id = (int64_t)msg[0];
 
         if (id == ID_END)
-                return false;
+                return MSG_END;
+        if (id == ID_CKPT)
+                return MSG_CKPT;
         if (id == ID_STOP) {
                 if (!l->stop_sig)
                         MLS_LOG(MLS_LOG_WARN, "rank %d got signal %d: stopping", worker, (int)msg[1]);
                 mls_stop_request((int)msg[1]);
-                return true;
+                return MSG_RESULT;
         }
 
         if (!mls_dataset_record(&l->ds, id, (int)msg[1], msg[2], msg[3] != 0.0, msg + HEAD_RESULT))
                 MLS_ABORT("rank %d returned a result for point %lld, which is not in flight", worker,
                           (long long)id);
-        if (l->gens.n > 0)
-                mls_gens_result(&l->gens, l->ds.generation[id], msg[3] != 0.0);
+        if (l->gens.n > 0 && l->ds.generation[id] >= 0)
+                mls_gens_result(&l->gens, l->ds.generation[id], msg[3] != 0.0, msg[4]);
         if ((int)msg[1] >= 0 && (int)msg[1] < MLS_ST_COUNT)
                 l->by_status[(int)msg[1]]++;
+        if (l->ahead)
+                push_fresh(l, id);
         l->inflight[worker]--;
         l->busy--;
-        return true;
+        l->results++;
+        return MSG_RESULT;
 }
 
 /*
  * receive_one - wait for one message from a worker, record it and return the rank that sent
- * it; -1 when a stop signal arrived first (polled: a blocking receive would not notice it).
- * *@end: the message was that rank's end marker.
+ * it; -1 when a stop signal arrived first (polled: a blocking receive would not notice it),
+ * -2 (with @wake) when rank 0's learning thread finished a generation or a checkpoint is due
+ * first: a checkpoint never waits for a result.
+ * *@kind: what the message was. The wait counts as idle time, the rest as dispatch.
  */
-static int receive_one(struct lead *l, bool stoppable, bool *end)
+static int receive_one(struct lead *l, bool stoppable, bool wake, enum msg_kind *kind)
 {
         int m = l->card->nobs, mrc, flag = 0;
         MPI_Status st;
         long spins = 0;
         struct timespec nap = {0, 0};
+        double t0 = mls_now(), t1;
 
         for (;;) {
                 mrc = MPI_Iprobe(MPI_ANY_SOURCE, MLS_TAG_RESULT, l->comm, &flag, &st);
@@ -236,8 +346,11 @@ static int receive_one(struct lead *l, bool stoppable, bool *end)
                         MLS_ABORT("waiting for a result failed");
                 if (flag)
                         break;
-                if (stoppable && mls_stop_signal())
-                        return -1;
+                if ((stoppable && mls_stop_signal()) ||
+                    (wake && ((l->ahead && mls_ahead_ready(l->ahead)) || checkpoint_due(l)))) {
+                        l->t_idle += mls_now() - t0;
+                        return stoppable && mls_stop_signal() ? -1 : -2;
+                }
                 /* spin briefly, then sleep 50 us doubling to 1 ms: rank 0 never burns a core */
                 if (++spins > 200) {
                         nap.tv_nsec = nap.tv_nsec ? nap.tv_nsec * 2 : 50000;
@@ -246,10 +359,13 @@ static int receive_one(struct lead *l, bool stoppable, bool *end)
                         nanosleep(&nap, NULL);
                 }
         }
+        t1 = mls_now();
+        if (spins > 0)
+                l->t_idle += t1 - t0;
         mrc = MPI_Recv(l->msg, HEAD_RESULT + m, MPI_DOUBLE, st.MPI_SOURCE, MLS_TAG_RESULT, l->comm, &st);
         if (mrc != MPI_SUCCESS)
                 MLS_ABORT("receiving a result failed");
-        *end = !on_result(l, l->msg, st.MPI_SOURCE);
+        *kind = on_result(l, l->msg, st.MPI_SOURCE);
         return st.MPI_SOURCE;
 }
 
@@ -310,8 +426,14 @@ static void save_state(struct lead *l, struct mls_blob *b)
         mls_blob_put_i64(b, l->gens.complete);
         mls_blob_put_i64(b, l->gens.written);
         mls_blob_put_array(b, l->gens.row, l->gens.n, sizeof(struct mls_gen_row));
-        if (l->ops->save)
+        /* async: the method's state as the learning thread left it after the newest generation */
+        mls_blob_put_i64(b, l->async);
+        if (l->async) {
+                mls_blob_put(b, &l->latest.rng, sizeof(l->latest.rng));
+                mls_blob_put(b, l->latest.state.p, l->latest.state.n);
+        } else if (l->ops->save) {
                 l->ops->save(l->state, b);
+        }
 }
 
 /* restore_fail - a resume that cannot go on: the file and this state do not fit */
@@ -326,7 +448,7 @@ static mls_rc restore_fail(const char *why, long long id)
  * restore - rebuild the dataset from the committed rows @pts (any order) and the pending
  * points of state @b, then the counters, the queue and the method. Rank 0; before the run.
  */
-static mls_rc restore(struct lead *l, const struct mls_rows *pts, struct mls_blob *b)
+static mls_rc restore(struct lead *l, const struct mls_rows *pts, struct mls_blob *b, struct mls_rng *trng)
 {
         int d = l->card->nparams, m = l->card->nobs;
         int64_t n, npend, nq, *at = NULL;
@@ -391,10 +513,11 @@ static mls_rc restore(struct lead *l, const struct mls_rows *pts, struct mls_blo
                 }
         }
         nq = mls_blob_get_i64(b);
-        if (b->bad || nq < 0 || nq > QUEUE) {
+        if (b->bad || nq < 0 || (size_t)nq * (size_t)d * sizeof(double) > b->n) {
                 rc = restore_fail("bad proposal queue", -1);
                 goto out;
         }
+        queue_reserve(l, nq);
         mls_blob_get(b, l->queue_u, (size_t)(nq * d) * sizeof(double));
         mls_blob_get(b, l->queue_origin, (size_t)nq * sizeof(int8_t));
         mls_blob_get(b, l->queue_gen, (size_t)nq * sizeof(int32_t));
@@ -414,6 +537,13 @@ static mls_rc restore(struct lead *l, const struct mls_rows *pts, struct mls_blo
                 l->gens.written = written;
                 l->gens_at_checkpoint = complete;
         }
+        if ((mls_blob_get_i64(b) != 0) !=
+            (l->card->mode == MLS_MODE_ASYNC && l->ops->learns && l->size > 1)) {
+                rc = restore_fail("the run was started in another run.mode or with one rank", -1);
+                goto out;
+        }
+        if (l->card->mode == MLS_MODE_ASYNC && l->ops->learns && l->size > 1)
+                mls_blob_get(b, trng, sizeof(*trng));
         if (b->bad) {
                 rc = restore_fail("the state ends early", -1);
                 goto out;
@@ -431,21 +561,107 @@ out:
 
 /* ------------------------------------------------------------------ checkpoints */
 
+/*
+ * worker_times - at the last checkpoint: every worker's wall time, time evaluating points and
+ * points (collective over the communicator); rank 0 prints the shares (see time_report()).
+ */
+static void worker_times(MPI_Comm comm, const double mine[3], double **all)
+{
+        int rank, size;
+
+        MPI_Comm_rank(comm, &rank);
+        MPI_Comm_size(comm, &size);
+        if (rank == 0)
+                *all = mls_calloc((size_t)size * 3, sizeof(double));
+        if (MPI_Gather(mine, 3, MPI_DOUBLE, rank == 0 ? *all : NULL, 3, MPI_DOUBLE, 0, comm) != MPI_SUCCESS)
+                MLS_ABORT("gathering the workers' times failed");
+}
+
+static int cmp_share(const void *a, const void *b)
+{
+        double x = *(const double *)a, y = *(const double *)b;
+
+        return x < y ? -1 : x > y;
+}
+
+/* time_report - rank 0's two lines on where the time went (README, "Time accounting"). */
+static void time_report(struct lead *l, const double *all)
+{
+        double wall = mls_now() - l->t_loop0, busy = 0, tot = 0, *share;
+        double shown_train = l->t_train, shown_prop = l->t_propose, dispatch;
+        int nw = l->size - 1;
+
+        if (nw > 0) {
+                share = mls_calloc((size_t)nw, sizeof(double));
+                for (int w = 1; w <= nw; w++) {
+                        tot += all[3 * w];
+                        busy += all[3 * w + 1];
+                        share[w - 1] = all[3 * w] > 0 ? all[3 * w + 1] / all[3 * w] : 0.0;
+                }
+                qsort(share, (size_t)nw, sizeof(double), cmp_share);
+                MLS_LOG_ROOT(
+                        MLS_LOG_INFO,
+                        "time: workers in physics %.1f%% of their wall time (median worker %.1f%%, lowest "
+                        "%.1f%%, %d workers)",
+                        tot > 0 ? 100.0 * busy / tot : 0.0, 100.0 * share[nw / 2], 100.0 * share[0], nw);
+                free(share);
+        }
+        /* in sync mode the main thread trains and proposes itself; in async mode a thread does */
+        dispatch = wall - l->t_idle - l->t_io - (l->async ? 0.0 : shown_train + shown_prop);
+        if (dispatch < 0)
+                dispatch = 0;
+        if (wall <= 0)
+                wall = 1e-9;
+        MLS_LOG_ROOT(MLS_LOG_INFO,
+                     "time: rank 0 %s %.1f%% (%.1f us per result), training %.1f%%, proposing %.1f%%, "
+                     "I/O %.1f%%, idle %.1f%% of %.1f s%s",
+                     nw > 0 ? "dispatch" : "evaluating", 100.0 * dispatch / wall,
+                     l->results ? 1e6 * dispatch / (double)l->results : 0.0, 100.0 * shown_train / wall,
+                     100.0 * shown_prop / wall, 100.0 * l->t_io / wall, 100.0 * l->t_idle / wall, wall,
+                     l->async ? " (training and proposing in the learning thread, beside the rest)" : "");
+}
+
 static mls_rc checkpoint(struct lead *l, enum ckpt_mode mode)
 {
         int32_t gen = 0;
-        mls_nn *net = l->ops->network ? l->ops->network(l->state, &gen) : NULL;
-        double flag = (mode != CKPT_PERIODIC ? CKPT_LAST : 0) + (net ? CKPT_MODEL : 0);
+        mls_nn *net = NULL;
+        struct mls_nn_state view;
+        const struct mls_nn_state *nst = NULL;
+        double flag, t0 = mls_now(), idle0 = l->t_idle, *times = NULL;
         struct mls_blob state;
-        bool end;
+        enum msg_kind kind;
+        int left = l->size - 1;
         mls_rc rc;
 
-        /* a stopped run has collected what its workers had; the rest stays pending */
-        while (mode != CKPT_STOPPED && l->busy > 0)
-                receive_one(l, false, &end);
+        if (l->async) {
+                if (l->latest.has_net) {
+                        nst = &l->latest.net;
+                        gen = l->latest.net_gen;
+                }
+        } else if (l->ops->network && (net = l->ops->network(l->state, &gen)) != NULL) {
+                mls_nn_state_get(net, &view);
+                nst = &view;
+        }
+        flag = (mode != CKPT_PERIODIC ? CKPT_LAST : 0) + (nst ? CKPT_MODEL : 0);
+        /*
+         * The run is over: collect every point in flight. Periodic and stop checkpoints do not wait:
+         * the points in flight stay pending in the state and go out again on resume.
+         */
+        while (mode == CKPT_FINAL && l->busy > 0)
+                receive_one(l, false, false, &kind);
         for (int w = 1; w < l->size; w++)
                 if (MPI_Send(&flag, 1, MPI_DOUBLE, w, MLS_TAG_CHECKPOINT, l->comm) != MPI_SUCCESS)
                         MLS_ABORT("sending a checkpoint request to rank %d failed", w);
+        /* each worker's marker follows its last result before the checkpoint: all are recorded then */
+        while (left > 0) {
+                receive_one(l, false, false, &kind);
+                left -= kind == MSG_CKPT;
+        }
+        if (mode != CKPT_PERIODIC) {
+                double mine[3] = {0, 0, 0};
+
+                worker_times(l->comm, mine, &times);
+        }
         mls_gens_close(&l->gens, &l->ds, elapsed(l), mode == CKPT_FINAL);
         rc = mls_store_append_generations(l->store, l->gens.row + l->gens.written,
                                           l->gens.complete - l->gens.written);
@@ -453,12 +669,8 @@ static mls_rc checkpoint(struct lead *l, enum ckpt_mode mode)
                 l->gens.written = l->gens.complete;
         if (rc == MLS_OK)
                 rc = mls_store_append(l->store, &l->rows, &l->rows_committed);
-        if (rc == MLS_OK && net) {
-                struct mls_nn_state st;
-
-                mls_nn_state_get(net, &st);
-                rc = mls_store_write_model(l->store, &st, gen);
-        }
+        if (rc == MLS_OK && nst)
+                rc = mls_store_write_model(l->store, nst, gen);
         mls_blob_init(&state);
         if (rc == MLS_OK) {
                 save_state(l, &state);
@@ -468,7 +680,13 @@ static mls_rc checkpoint(struct lead *l, enum ckpt_mode mode)
         mls_rows_clear(&l->rows);
         l->last_checkpoint = mls_now();
         l->gens_at_checkpoint = l->gens.complete;
+        l->t_idle = idle0;
+        l->t_io += mls_now() - t0;
         progress(l, mode == CKPT_PERIODIC ? "checkpoint" : mode == CKPT_FINAL ? "done" : "stopped");
+        if (times) {
+                time_report(l, times);
+                free(times);
+        }
         return rc;
 }
 
@@ -509,13 +727,14 @@ static mls_rc lead_alone(struct lead *l)
                         break; /* pending: evaluated again on resume */
                 report_failure(&row, 0);
                 l->by_status[row.status]++;
+                l->results++;
                 row.generation = l->ds.generation[id];
                 row.origin = l->ds.origin[id];
                 row.worker = 0;
                 mls_rows_append(&l->rows, &row);
                 mls_dataset_record(&l->ds, id, row.status, row.nll, row.good, row.obs);
                 if (l->gens.n > 0)
-                        mls_gens_result(&l->gens, row.generation, row.good);
+                        mls_gens_result(&l->gens, row.generation, row.good, row.seconds);
                 if (checkpoint_due(l))
                         rc = checkpoint(l, CKPT_PERIODIC);
         }
@@ -534,7 +753,7 @@ static void stop_workers(struct lead *l)
 {
         double sig = l->stop_sig;
         int left = l->size - 1;
-        bool end;
+        enum msg_kind kind;
 
         MLS_LOG_ROOT(MLS_LOG_WARN, "signal %d: stopping; %lld points in flight are left for --resume",
                      l->stop_sig, (long long)l->busy);
@@ -542,24 +761,116 @@ static void stop_workers(struct lead *l)
                 if (MPI_Send(&sig, 1, MPI_DOUBLE, w, MLS_TAG_STOP, l->comm) != MPI_SUCCESS)
                         MLS_ABORT("sending a stop request to rank %d failed", w);
         while (left > 0) {
-                receive_one(l, false, &end);
-                left -= end;
+                receive_one(l, false, false, &kind);
+                left -= kind == MSG_END;
+        }
+}
+
+/* ------------------------------------------------------------------ the learning thread (async) */
+
+/* ahead_take - a finished generation joins the queue (after what is left of the older ones). */
+static void ahead_take(struct lead *l)
+{
+        struct mls_ahead_gen *g = &l->latest;
+        int d = l->card->nparams;
+
+        if (!l->ahead || !mls_ahead_take(l->ahead, g))
+                return;
+        if (g->rc != MLS_OK)
+                MLS_ABORT("method %s failed to propose points: %s", l->ops->name, mls_rc_str(g->rc));
+        if (g->info.generation < 0)
+                return;
+        if (l->card->max_generations > 0 && g->info.generation >= l->card->max_generations) {
+                l->generation_cut = true;
+                return;
+        }
+        gen_started(l, &g->info);
+        queue_reserve(l, g->n);
+        memcpy(l->queue_u + l->queue_n * d, g->u, (size_t)(g->n * d) * sizeof(double));
+        memcpy(l->queue_origin + l->queue_n, g->origin, (size_t)g->n * sizeof(int8_t));
+        for (int64_t i = 0; i < g->n; i++)
+                l->queue_gen[l->queue_n + i] = g->info.generation;
+        l->queue_n += g->n;
+        mls_gens_close(&l->gens, &l->ds, elapsed(l), false);
+}
+
+/*
+ * ahead_submit - start the next generation when the queue runs low: when what is left would
+ * not outlast a training round (the last round's time at the current result rate, times 1.5,
+ * plus a full round of dispatches), and there is something new to learn from.
+ */
+static void ahead_submit(struct lead *l, bool force)
+{
+        const struct mls_card *c = l->card;
+        int64_t left = l->queue_n - l->queue_next;
+        double run = mls_now() - l->t0, rate = run > 0 ? (double)l->results / run : 0.0;
+        double low = 1.5 * rate * l->latest.seconds + (double)((l->size - 1) * l->inflight_max);
+
+        if (!l->ahead || mls_ahead_busy(l->ahead) || mls_ahead_ready(l->ahead) || l->stop_sig ||
+            budget_spent(l))
+                return;
+        if (c->max_evaluations > 0 && run_points(l) + left >= c->max_evaluations)
+                return; /* what is queued spends the budget */
+        /* and learn from a twentieth more data at least, unless the queue is empty */
+        if (!force && ((double)left > low || (l->nfresh == 0 && l->busy + left > 0) ||
+                       (left > 0 && l->nfresh < (l->ds.n_done + 19) / 20)))
+                return;
+        /* the snapshot: what came back since the last one, then what is proposed and not back */
+        for (int64_t i = 0; i < l->nfresh; i++) {
+                int64_t id = l->fresh[i];
+
+                mls_ahead_add_done(l->ahead, l->ds.u + id * l->card->nparams, l->ds.origin[id],
+                                   l->ds.generation[id], l->ds.status[id], l->ds.nll[id], l->ds.good[id] != 0,
+                                   l->ds.obs + id * l->card->nobs);
+        }
+        l->nfresh = 0;
+        mls_ahead_clear_open(l->ahead);
+        while (l->first_open < l->ds.n && l->ds.done[l->first_open])
+                l->first_open++;
+        for (int64_t id = l->first_open; id < l->ds.n; id++)
+                if (!l->ds.done[id])
+                        mls_ahead_add_open(l->ahead, l->ds.u + id * l->card->nparams, l->ds.origin[id],
+                                           l->ds.generation[id]);
+        for (int64_t i = l->queue_next; i < l->queue_n; i++)
+                mls_ahead_add_open(l->ahead, l->queue_u + i * l->card->nparams, l->queue_origin[i],
+                                   l->queue_gen[i]);
+        mls_ahead_submit(l->ahead);
+}
+
+/* ahead_begin - start the thread on a fresh or restored method state; generation 0 first. */
+static void ahead_begin(struct lead *l, const struct mls_rng *trng)
+{
+        l->ahead = mls_ahead_start(l->ops, l->state, trng, l->card->nparams, l->card->nobs,
+                                   (int)l->card->model.threads);
+        mls_ahead_gen_init(&l->latest);
+        mls_ahead_capture(l->ops, l->state, trng, &l->latest);
+        for (int64_t id = 0; id < l->ds.n; id++)
+                if (l->ds.done[id])
+                        push_fresh(l, id);
+        if (l->gens.n == 0) {
+                ahead_submit(l, true);
+                mls_ahead_wait(l->ahead);
+                ahead_take(l);
         }
 }
 
 static mls_rc lead_workers(struct lead *l)
 {
         mls_rc rc = MLS_OK;
-        bool end;
+        enum msg_kind kind;
 
+        ahead_submit(l, false);
         fill_workers(l);
         while (rc == MLS_OK && l->busy > 0) {
-                int w = receive_one(l, true, &end);
+                int w = receive_one(l, true, true, &kind);
 
-                if (w < 0 || mls_stop_signal())
+                if (w == -1 || mls_stop_signal())
                         break;
                 /* The returning rank first; then every idle one (the method may have been waiting). */
-                dispatch(l, w);
+                if (w >= 0)
+                        dispatch(l, w);
+                ahead_take(l);
+                ahead_submit(l, false);
                 fill_workers(l);
                 if (checkpoint_due(l) && (rc = checkpoint(l, CKPT_PERIODIC)) == MLS_OK)
                         fill_workers(l);
@@ -625,9 +936,12 @@ static mls_rc lead(MPI_Comm comm, const struct mls_card *card, mls_store *store,
                    const struct mls_farm_opts *opts)
 {
         struct lead l = {.card = card, .comm = comm, .store = store};
+        struct mls_card sized = *card; /* the method's copy: generations sized for the workers */
+        struct mls_rng trng;           /* the learning thread's random stream */
         int d = card->nparams, m = card->nobs;
         int64_t failed = 0;
         mls_rc rc = MLS_OK;
+        bool async;
 
         MPI_Comm_size(comm, &l.size);
         l.inflight_max = opts->inflight > 0 ? opts->inflight : 2;
@@ -637,9 +951,8 @@ static mls_rc lead(MPI_Comm comm, const struct mls_card *card, mls_store *store,
         mls_dataset_init(&l.ds, d, m);
         mls_rows_init(&l.rows, d, m, card->nterms, card->phys.nkeep);
         l.ev = opts->ev;
-        l.queue_u = mls_calloc((size_t)QUEUE * (size_t)d, sizeof(double));
-        l.queue_origin = mls_calloc(QUEUE, sizeof(int8_t));
-        l.queue_gen = mls_calloc(QUEUE, sizeof(int32_t));
+        mls_rng_init(&trng, card->seed, 1);
+        queue_reserve(&l, QUEUE);
         l.msg = mls_calloc((size_t)(HEAD_POINT + d + HEAD_RESULT + m), sizeof(double));
         l.t0 = l.last_checkpoint = mls_now();
         mls_gens_init(&l.gens);
@@ -649,21 +962,41 @@ static mls_rc lead(MPI_Comm comm, const struct mls_card *card, mls_store *store,
         if (card->has_search && !l.ops->learns)
                 MLS_LOG_ROOT(MLS_LOG_WARN, "the run card's search section is not used by method %s",
                              l.ops->name);
-        if (l.ops->learns && l.size > 1 && card->search.points_per_generation < 2 * (l.size - 1))
+        async = card->mode == MLS_MODE_ASYNC && l.ops->learns && l.size > 1;
+        if (async) {
+                /* Generations follow the worker count: every worker gets 2 x inflight points of each. */
+                int64_t least = 2 * (int64_t)l.inflight_max * (l.size - 1);
+
+                if (sized.search.points_per_generation < least || sized.search.initial_points < least)
+                        MLS_LOG_ROOT(MLS_LOG_INFO,
+                                     "generations of at least %lld points for %d workers "
+                                     "(search.points_per_generation %lld, initial_points %lld)",
+                                     (long long)least, l.size - 1,
+                                     (long long)sized.search.points_per_generation,
+                                     (long long)sized.search.initial_points);
+                if (sized.search.points_per_generation < least)
+                        sized.search.points_per_generation = least;
+                if (sized.search.initial_points < least)
+                        sized.search.initial_points = least;
+        } else if (l.ops->learns && l.size > 1 && card->search.points_per_generation < 2 * (l.size - 1)) {
                 MLS_LOG_ROOT(MLS_LOG_WARN,
                              "search.points_per_generation %lld is below twice the %d evaluating ranks: "
                              "some ranks will idle in every generation",
                              (long long)card->search.points_per_generation, l.size - 1);
-        if ((rc = l.ops->create(card, &l.state)) != MLS_OK)
+        }
+        if ((rc = l.ops->create(&sized, &l.state)) != MLS_OK)
                 MLS_ABORT("method %s could not start: %s", l.ops->name, mls_rc_str(rc));
         if (opts->resume_state) {
-                rc = restore(&l, opts->resume_points, opts->resume_state);
+                double t = mls_now();
+
+                rc = restore(&l, opts->resume_points, opts->resume_state, &trng);
                 if (rc == MLS_OK)
                         MLS_LOG_ROOT(
                                 MLS_LOG_INFO,
-                                "resuming: %lld points in the file, %lld pending, %lld good; generation %lld",
+                                "resuming: %lld points in the file, %lld pending, %lld good; generation %lld "
+                                "(file read in %.2f s, state rebuilt in %.2f s)",
                                 (long long)opts->resume_points->n, (long long)l.nredo, (long long)l.ds.n_good,
-                                (long long)l.gens.n - 1);
+                                (long long)l.gens.n - 1, opts->read_seconds, mls_now() - t);
         } else {
                 add_seeds(&l, opts->seed);
         }
@@ -672,8 +1005,14 @@ static mls_rc lead(MPI_Comm comm, const struct mls_card *card, mls_store *store,
         MLS_LOG_ROOT(MLS_LOG_INFO, "run '%s': method %s, %d parameters, %d rank%s (%d evaluating), output %s",
                      card->name, l.ops->name, d, l.size, l.size > 1 ? "s" : "", l.size > 1 ? l.size - 1 : 1,
                      card->output);
+        l.t_loop0 = mls_now();
+        l.async = async;
+        if (rc == MLS_OK && async)
+                ahead_begin(&l, &trng);
         if (rc == MLS_OK)
                 rc = l.size == 1 ? lead_alone(&l) : lead_workers(&l);
+        /* a generation still in training is dropped: the checkpoint holds the newest finished one */
+        mls_ahead_stop(&l.ahead);
         if (rc == MLS_OK)
                 MLS_LOG_ROOT(MLS_LOG_INFO, "stopping: %s", stop_reason(&l));
         for (int st = 1; st < MLS_ST_COUNT; st++)
@@ -694,6 +1033,9 @@ static mls_rc lead(MPI_Comm comm, const struct mls_card *card, mls_store *store,
         if (rc == MLS_OK && l.stop_sig)
                 rc = MLS_STOPPED;
         l.ops->destroy(&l.state);
+        if (async)
+                mls_ahead_gen_fini(&l.latest);
+        free(l.fresh);
         mls_gens_fini(&l.gens);
         free(l.redo);
         free(l.msg);
@@ -714,7 +1056,14 @@ struct worker {
         double *in, *out;
         bool stopping; /* rank 0 asked to stop: drop the points still queued */
         bool asked;    /* this rank told rank 0 about its own stop signal */
+        bool released; /* the evaluator's scratch is gone */
+        bool last;     /* the last checkpoint is written */
+        mls_rc rc;     /* of the checkpoints */
         struct mls_evaluator *ev;
+        mls_store *store;
+        struct mls_rows rows; /* evaluated since the last checkpoint */
+        double t0, physics;   /* start; seconds inside mls_evaluate() */
+        int64_t points;
 };
 
 static void send_result(struct worker *wk, double id, double status)
@@ -734,11 +1083,57 @@ static void on_stop(struct worker *wk)
 
         if (MPI_Recv(&sig, 1, MPI_DOUBLE, 0, MLS_TAG_STOP, wk->comm, MPI_STATUS_IGNORE) != MPI_SUCCESS)
                 MLS_ABORT("receiving a stop request failed");
-        mls_stop_request((int)sig);
+        if (wk->stopping)
+                return;
+        mls_stop_request((int)sig); /* a program running now is ended */
         wk->stopping = true;
         send_result(wk, ID_END, 0);
-        /* no more evaluations: the scratch directory goes before the checkpoint, while there is time */
-        mls_evaluator_release(wk->ev);
+}
+
+/*
+ * join_checkpoint - rank 0's checkpoint request: the marker after the last result sent, then
+ * this rank's rows into the collective writes. Called between points or while a program runs.
+ */
+static void join_checkpoint(struct worker *wk)
+{
+        double flag;
+        int64_t committed;
+        mls_rc rc;
+
+        if (MPI_Recv(&flag, 1, MPI_DOUBLE, 0, MLS_TAG_CHECKPOINT, wk->comm, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+                MLS_ABORT("receiving a checkpoint request failed");
+        send_result(wk, ID_CKPT, 0);
+        wk->last = ((int)flag & CKPT_LAST) != 0;
+        if (wk->last) {
+                double mine[3] = {mls_now() - wk->t0, wk->physics, (double)wk->points}, *none = NULL;
+
+                worker_times(wk->comm, mine, &none);
+        }
+        rc = mls_store_append_generations(wk->store, NULL, 0);
+        if (rc == MLS_OK)
+                rc = mls_store_append(wk->store, &wk->rows, &committed);
+        if (rc == MLS_OK && ((int)flag & CKPT_MODEL))
+                rc = mls_store_write_model(wk->store, NULL, 0);
+        if (rc == MLS_OK)
+                rc = mls_store_commit(wk->store, NULL, false);
+        mls_rows_clear(&wk->rows);
+        if (wk->rc == MLS_OK)
+                wk->rc = rc;
+}
+
+/* answer - rank 0's checkpoint and stop requests, if any (polled while a program runs) */
+static void answer(void *arg)
+{
+        struct worker *wk = arg;
+        int flag = 0;
+
+        if (wk->last)
+                return;
+        if (MPI_Iprobe(0, MLS_TAG_STOP, wk->comm, &flag, MPI_STATUS_IGNORE) == MPI_SUCCESS && flag)
+                on_stop(wk);
+        flag = 0;
+        if (MPI_Iprobe(0, MLS_TAG_CHECKPOINT, wk->comm, &flag, MPI_STATUS_IGNORE) == MPI_SUCCESS && flag)
+                join_checkpoint(wk);
 }
 
 /* should_evaluate - false when the run is stopping: the point is left pending */
@@ -756,26 +1151,58 @@ static bool should_evaluate(struct worker *wk)
         return !wk->stopping && !mls_stop_signal();
 }
 
+/* evaluate - one point from rank 0's message in wk->in; its result goes back at once */
+static void evaluate(struct worker *wk)
+{
+        struct mls_row row;
+        double t = mls_now();
+
+        mls_evaluate(wk->ev, (int64_t)wk->in[0], wk->in + HEAD_POINT, &row);
+        wk->physics += mls_now() - t;
+        if (row.status == MLS_ST_INTERRUPTED) {
+                should_evaluate(wk); /* tells rank 0, once */
+                return;
+        }
+        wk->points++;
+        report_failure(&row, wk->rank);
+        row.generation = (int32_t)wk->in[1];
+        row.origin = (int8_t)wk->in[2];
+        row.worker = wk->rank;
+        mls_rows_append(&wk->rows, &row);
+        wk->out[0] = wk->in[0];
+        wk->out[1] = row.status;
+        wk->out[2] = row.nll;
+        wk->out[3] = row.good;
+        wk->out[4] = row.seconds;
+        memcpy(wk->out + HEAD_RESULT, row.obs, (size_t)wk->m * sizeof(double));
+        if (MPI_Send(wk->out, HEAD_RESULT + wk->m, MPI_DOUBLE, 0, MLS_TAG_RESULT, wk->comm) != MPI_SUCCESS)
+                MLS_ABORT("sending the result of point %lld failed", (long long)row.id);
+}
+
 static mls_rc work(MPI_Comm comm, const struct mls_card *card, mls_store *store, struct mls_evaluator *ev)
 {
-        struct worker wk = {.comm = comm, .d = card->nparams, .ev = ev};
-        struct mls_rows rows;
-        struct mls_row row;
-        int d = card->nparams, m, last = 0;
-        int64_t committed;
-        mls_rc rc = MLS_OK;
+        struct worker wk = {.comm = comm, .d = card->nparams, .ev = ev, .store = store};
+        int d = card->nparams;
 
         MPI_Comm_rank(comm, &wk.rank);
         /* rank 0 has restored its state (or could not) */
-        if ((rc = mls_agree(comm, MLS_OK)) != MLS_OK)
-                return rc;
-        m = wk.m = ev->m;
-        mls_rows_init(&rows, d, m, card->nterms, card->phys.nkeep);
+        if ((wk.rc = mls_agree(comm, MLS_OK)) != MLS_OK)
+                return wk.rc;
+        wk.m = ev->m;
+        wk.t0 = mls_now();
+        mls_rows_init(&wk.rows, d, wk.m, card->nterms, card->phys.nkeep);
         wk.in = mls_calloc((size_t)(HEAD_POINT + d), sizeof(double));
-        wk.out = mls_calloc((size_t)(HEAD_RESULT + m), sizeof(double));
-        while (!last && rc == MLS_OK) {
+        wk.out = mls_calloc((size_t)(HEAD_RESULT + wk.m), sizeof(double));
+        /* a checkpoint never waits for a running program: it is answered every 20 ms meanwhile */
+        mls_proc_set_idle(answer, &wk, 0.02);
+        while (!wk.last && wk.rc == MLS_OK) {
                 MPI_Status st;
 
+                if (wk.stopping && !wk.released) {
+                        /* no more evaluations: the scratch directory goes before the checkpoint */
+                        mls_evaluator_release(wk.ev);
+                        wk.released = true;
+                }
                 if (MPI_Probe(0, MPI_ANY_TAG, comm, &st) != MPI_SUCCESS)
                         MLS_ABORT("waiting for rank 0 failed");
                 switch (st.MPI_TAG) {
@@ -783,59 +1210,19 @@ static mls_rc work(MPI_Comm comm, const struct mls_card *card, mls_store *store,
                         if (MPI_Recv(wk.in, HEAD_POINT + d, MPI_DOUBLE, 0, MLS_TAG_POINT, comm,
                                      MPI_STATUS_IGNORE) != MPI_SUCCESS)
                                 MLS_ABORT("receiving a point failed");
-                        if (!should_evaluate(&wk))
-                                break;
-                        mls_evaluate(ev, (int64_t)wk.in[0], wk.in + HEAD_POINT, &row);
-                        if (row.status == MLS_ST_INTERRUPTED) {
-                                should_evaluate(&wk); /* tells rank 0, once */
-                                break;
-                        }
-                        report_failure(&row, wk.rank);
-                        row.generation = (int32_t)wk.in[1];
-                        row.origin = (int8_t)wk.in[2];
-                        row.worker = wk.rank;
-                        mls_rows_append(&rows, &row);
-                        wk.out[0] = wk.in[0];
-                        wk.out[1] = row.status;
-                        wk.out[2] = row.nll;
-                        wk.out[3] = row.good;
-                        wk.out[4] = row.seconds;
-                        memcpy(wk.out + HEAD_RESULT, row.obs, (size_t)m * sizeof(double));
-                        if (MPI_Send(wk.out, HEAD_RESULT + m, MPI_DOUBLE, 0, MLS_TAG_RESULT, comm) !=
-                            MPI_SUCCESS)
-                                MLS_ABORT("sending the result of point %lld failed", (long long)row.id);
+                        if (should_evaluate(&wk))
+                                evaluate(&wk);
                         break;
-                case MLS_TAG_STOP:
-                        if (!wk.stopping)
-                                on_stop(&wk);
-                        else if (MPI_Recv(wk.in, 1, MPI_DOUBLE, 0, MLS_TAG_STOP, comm, MPI_STATUS_IGNORE) !=
-                                 MPI_SUCCESS)
-                                MLS_ABORT("receiving a stop request failed");
-                        break;
-                case MLS_TAG_CHECKPOINT: {
-                        double flag;
-
-                        if (MPI_Recv(&flag, 1, MPI_DOUBLE, 0, MLS_TAG_CHECKPOINT, comm, MPI_STATUS_IGNORE) !=
-                            MPI_SUCCESS)
-                                MLS_ABORT("receiving a checkpoint request failed");
-                        last = ((int)flag & CKPT_LAST) != 0;
-                        rc = mls_store_append_generations(store, NULL, 0);
-                        if (rc == MLS_OK)
-                                rc = mls_store_append(store, &rows, &committed);
-                        if (rc == MLS_OK && ((int)flag & CKPT_MODEL))
-                                rc = mls_store_write_model(store, NULL, 0);
-                        if (rc == MLS_OK)
-                                rc = mls_store_commit(store, NULL, false);
-                        mls_rows_clear(&rows);
-                        break;
-                }
+                case MLS_TAG_STOP: on_stop(&wk); break;
+                case MLS_TAG_CHECKPOINT: join_checkpoint(&wk); break;
                 default: MLS_ABORT("unexpected message tag %d from rank 0", st.MPI_TAG);
                 }
         }
+        mls_proc_set_idle(NULL, NULL, 0);
         free(wk.out);
         free(wk.in);
-        mls_rows_fini(&rows);
-        return rc == MLS_OK && mls_stop_signal() ? MLS_STOPPED : rc;
+        mls_rows_fini(&wk.rows);
+        return wk.rc == MLS_OK && mls_stop_signal() ? MLS_STOPPED : wk.rc;
 }
 
 mls_rc mls_farm_run(MPI_Comm comm, const struct mls_card *card, mls_store *store,

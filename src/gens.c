@@ -2,6 +2,7 @@
 #include <config.h>
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "mlscan/gens.h"
@@ -57,12 +58,32 @@ void mls_gens_dispatched(struct mls_gens *g, int32_t gen)
         row_of(g, gen)->proposed++;
 }
 
-void mls_gens_result(struct mls_gens *g, int32_t gen, bool good)
+void mls_gens_fill(struct mls_gens *g, int32_t gen)
+{
+        struct mls_gen_row *r = row_of(g, gen);
+
+        r->proposed++;
+        r->nrandom++;
+        r->nfill++;
+}
+
+void mls_gens_result(struct mls_gens *g, int32_t gen, bool good, double seconds)
 {
         struct mls_gen_row *r = row_of(g, gen);
 
         r->evaluated++;
         r->good += good;
+        r->physics_seconds += seconds;
+}
+
+static const char *fill_note(const struct mls_gen_row *r)
+{
+        static char note[64];
+
+        note[0] = '\0';
+        if (r->nfill > 0)
+                snprintf(note, sizeof(note), " (%lld random fill-ins)", (long long)r->nfill);
+        return note;
 }
 
 int64_t mls_gens_close(struct mls_gens *g, const struct mls_dataset *ds, double elapsed, bool all)
@@ -83,11 +104,11 @@ int64_t mls_gens_close(struct mls_gens *g, const struct mls_dataset *ds, double 
                 MLS_LOG(MLS_LOG_INFO,
                         "generation %d: %lld evaluated, %lld good (%.3f); run %lld evaluated, %lld good (%.3f); "
                         "trained on %lld, loss %.4g / val %.4g, %d epochs, %.2f s training, %.2f s proposing, "
-                        "random %.3f",
+                        "random %.3f%s",
                         r->generation, (long long)r->evaluated, (long long)r->good, r->efficiency,
                         (long long)r->total_evaluated, (long long)r->total_good, r->total_efficiency,
                         (long long)r->ntrain, r->train_loss, r->val_loss, r->epochs, r->train_seconds,
-                        r->propose_seconds, r->random_fraction);
+                        r->propose_seconds, r->random_fraction, fill_note(r));
                 g->complete++;
                 closed++;
         }

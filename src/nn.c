@@ -12,6 +12,7 @@
 #include <math.h>
 #include <omp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -477,6 +478,19 @@ static mls_rc check_arch(const struct mls_nn_arch *a)
         return MLS_OK;
 }
 
+static atomic_int cancelled;
+
+void mls_nn_cancel(bool on)
+{
+        atomic_store(&cancelled, on ? 1 : 0);
+}
+
+void mls_nn_threads(int threads)
+{
+        if (threads > 0)
+                omp_set_num_threads(threads);
+}
+
 mls_rc mls_nn_create(const struct mls_nn_arch *a, uint64_t seed, int threads, mls_nn **out)
 {
         mls_nn *nn;
@@ -763,6 +777,10 @@ mls_rc mls_nn_train(mls_nn *nn, const double *x, const double *y, int64_t n,
         ntr = n - nval;
         rc = get_pass(nn, ntr < o->batch ? ntr : o->batch, true, &p);
         for (int e = 0; e < o->epochs && rc == MLS_OK; e++) {
+                if (atomic_load(&cancelled)) {
+                        rc = MLS_STOPPED;
+                        break;
+                }
                 if ((rc = one_epoch(nn, p, xs, ys, perm + nval, ntr, o, lr, &rng, &tl)) != MLS_OK)
                         break;
                 rep->epochs_run = e + 1;

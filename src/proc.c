@@ -56,9 +56,23 @@ static int open_pidfd(pid_t pid)
  * zombie (so its process group stays reserved). 1 when it has exited, 0 at the timeout,
  * -1 when @stoppable and a stop signal arrived first (checked at least every 0.1 s).
  */
+static struct {
+        void (*fn)(void *);
+        void *arg;
+        double every;
+} idle;
+
+void mls_proc_set_idle(void (*fn)(void *), void *arg, double every)
+{
+        idle.fn = fn;
+        idle.arg = arg;
+        idle.every = every > 0 ? every : 0.1;
+}
+
 static int wait_exit(pid_t pid, int pidfd, double timeout, bool stoppable, siginfo_t *info)
 {
         double end = now() + timeout, step = 50e-6;
+        int cap = idle.fn ? (int)(idle.every * 1000.0) + 1 : 100;
 
         for (;;) {
                 memset(info, 0, sizeof(*info));
@@ -66,6 +80,8 @@ static int wait_exit(pid_t pid, int pidfd, double timeout, bool stoppable, sigin
                         return 1;
                 if (timeout >= 0 && now() >= end)
                         return 0;
+                if (idle.fn)
+                        idle.fn(idle.arg); /* it may ask to stop: looked at next */
                 if (stoppable && mls_stop_signal())
                         return -1;
                 if (pidfd >= 0) {
@@ -73,13 +89,13 @@ static int wait_exit(pid_t pid, int pidfd, double timeout, bool stoppable, sigin
                         double left = timeout >= 0 ? end - now() : 3600.0;
                         int ms = left > 0 ? (int)(left * 1000.0) + 1 : 0;
 
-                        if (ms > 100)
-                                ms = 100;
+                        if (ms > cap)
+                                ms = cap;
                         if (poll(&pf, 1, ms) < 0 && errno != EINTR)
                                 nap(1e-3);
                 } else {
                         nap(step);
-                        if (step < 5e-3)
+                        if (step < 5e-3 && step < idle.every)
                                 step *= 2;
                 }
         }
@@ -151,6 +167,18 @@ int mls_proc_run(const struct mls_proc_spec *s, struct mls_proc_result *r)
         } else {
                 r->end = MLS_PROC_SIGNALED;
                 r->code = info.si_status;
+                /*
+                 * A batch system that ends the job signals every process of it, the programs too,
+                 * and mlscan's own signal may come a moment later: a program killed by SIGTERM,
+                 * SIGINT or SIGHUP while mlscan stops (or within 0.2 s) was interrupted, not failed.
+                 */
+                if (!timed_out &&
+                    (info.si_status == SIGTERM || info.si_status == SIGINT || info.si_status == SIGHUP))
+                        for (int i = 0; i < 20 && !interrupted; i++) {
+                                interrupted = mls_stop_signal() != 0;
+                                if (!interrupted)
+                                        nap(0.01);
+                        }
         }
         if (timed_out)
                 r->end = MLS_PROC_TIMEOUT;

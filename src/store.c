@@ -27,7 +27,7 @@
 #include "mlscan/util.h"
 #include "store_report.h"
 
-#define MLS_FORMAT_VERSION 2
+#define MLS_FORMAT_VERSION 3                    /* 3: /generations has the time columns; async farm state */
 #define COMMIT_MAGIC       0x6d6c7363616e3243LL /* "mlscan2C" */
 #define COMMIT_LEN         8
 #define CHUNK_ROWS         4096
@@ -66,16 +66,31 @@ struct gen_col {
 #f, t, offsetof(struct mls_gen_row, f)                                                       \
         }
 static const struct gen_col gen_cols[] = {
-        GEN_COL(generation, GT_I32),      GEN_COL(proposed, GT_I64),
-        GEN_COL(evaluated, GT_I64),       GEN_COL(good, GT_I64),
-        GEN_COL(efficiency, GT_F64),      GEN_COL(total_evaluated, GT_I64),
-        GEN_COL(total_good, GT_I64),      GEN_COL(total_efficiency, GT_F64),
-        GEN_COL(ntrain, GT_I64),          GEN_COL(nmodel, GT_I64),
-        GEN_COL(nrandom, GT_I64),         GEN_COL(nsmote, GT_I64),
-        GEN_COL(npass, GT_I64),           GEN_COL(random_fraction, GT_F64),
-        GEN_COL(train_loss, GT_F64),      GEN_COL(val_loss, GT_F64),
-        GEN_COL(epochs, GT_I32),          GEN_COL(train_seconds, GT_F64),
-        GEN_COL(propose_seconds, GT_F64), GEN_COL(elapsed, GT_F64),
+        GEN_COL(generation, GT_I32),
+        GEN_COL(proposed, GT_I64),
+        GEN_COL(evaluated, GT_I64),
+        GEN_COL(good, GT_I64),
+        GEN_COL(efficiency, GT_F64),
+        GEN_COL(total_evaluated, GT_I64),
+        GEN_COL(total_good, GT_I64),
+        GEN_COL(total_efficiency, GT_F64),
+        GEN_COL(ntrain, GT_I64),
+        GEN_COL(nmodel, GT_I64),
+        GEN_COL(nrandom, GT_I64),
+        GEN_COL(nsmote, GT_I64),
+        GEN_COL(npass, GT_I64),
+        GEN_COL(random_fraction, GT_F64),
+        GEN_COL(train_loss, GT_F64),
+        GEN_COL(val_loss, GT_F64),
+        GEN_COL(epochs, GT_I32),
+        GEN_COL(train_seconds, GT_F64),
+        GEN_COL(propose_seconds, GT_F64),
+        GEN_COL(elapsed, GT_F64),
+        GEN_COL(nfill, GT_I64),
+        GEN_COL(physics_seconds, GT_F64),
+        GEN_COL(dispatch_seconds, GT_F64),
+        GEN_COL(io_seconds, GT_F64),
+        GEN_COL(idle_seconds, GT_F64),
 };
 #define NGENCOLS ((int)(sizeof(gen_cols) / sizeof(gen_cols[0])))
 
@@ -679,6 +694,14 @@ static mls_rc open_handles(mls_store *s, const struct mls_card *card, const char
                         MLS_LOG_ERR,
                         "%s has no checkpoints to resume from (written by mlscan 0.1 or not an mlscan file)",
                         path);
+                return MLS_ERR_IO;
+        }
+        if (fv != MLS_FORMAT_VERSION) {
+                MLS_LOG_ROOT(
+                        MLS_LOG_ERR,
+                        "%s is in output format %lld; this mlscan resumes format %d only: finish the run "
+                        "with the mlscan that started it, or start a new one (start_from can read this file)",
+                        path, (long long)fv, MLS_FORMAT_VERSION);
                 return MLS_ERR_IO;
         }
         if ((s->points = H5Gopen2(s->fid, "points", H5P_DEFAULT)) < 0 ||

@@ -48,6 +48,8 @@ struct mls_model_card {
 };
 
 /* search: how the learning methods (dnnr, dnnc, mls) propose points (defaults in src/card.c). */
+/* run.mode: async (default) lets generations overlap and trains in a thread; sync waits for each. */
+enum mls_mode { MLS_MODE_ASYNC = 0, MLS_MODE_SYNC };
 enum mls_learn_target { MLS_LEARN_LIKELIHOOD = 0, MLS_LEARN_OBSERVABLES };
 struct mls_search_card {
         int64_t initial_points;        /* random points of generation 0 */
@@ -142,6 +144,7 @@ struct mls_card {
         char *output;
         uint64_t seed;
         int method; /* index into the method table (method.h) */
+        int mode;   /* enum mls_mode */
         double checkpoint_seconds;
         int64_t checkpoint_generations; /* also checkpoint after every this many generations (0: no) */
         char *start_from;               /* CSV or mlscan HDF5 file of earlier points (NULL: none) */

@@ -23,6 +23,7 @@ struct mls_farm_opts {
         /* rank 0, resuming: the file's committed rows and the checkpoint state (NULL: a fresh run) */
         const struct mls_rows *resume_points;
         struct mls_blob *resume_state;
+        double read_seconds; /* the time reopening the file and reading them took (for the log) */
 };
 
 /*

@@ -24,7 +24,11 @@ struct mls_gen_row {
         double train_loss, val_loss;
         int32_t epochs;
         double train_seconds, propose_seconds;
-        double elapsed; /* seconds since the start of the run, at completion */
+        double elapsed;         /* seconds since the start of the run, at completion */
+        int64_t nfill;          /* random points rank 0 added while its learning thread was busy (async) */
+        double physics_seconds; /* the workers' wall time evaluating this generation's points */
+        /* rank 0's main thread while this was the newest generation: results and dispatch, checkpoints, waiting */
+        double dispatch_seconds, io_seconds, idle_seconds;
 };
 
 struct mls_gens {
@@ -40,7 +44,9 @@ void mls_gens_fini(struct mls_gens *g);
 void mls_gens_start(struct mls_gens *g, const struct mls_gen_info *info);
 /* mls_gens_dispatched / mls_gens_result - a point of generation @gen left / came back. */
 void mls_gens_dispatched(struct mls_gens *g, int32_t gen);
-void mls_gens_result(struct mls_gens *g, int32_t gen, bool good);
+void mls_gens_result(struct mls_gens *g, int32_t gen, bool good, double seconds);
+/* mls_gens_fill - a random fill-in point joined generation @gen and left. */
+void mls_gens_fill(struct mls_gens *g, int32_t gen);
 /*
  * mls_gens_close - mark complete every generation whose points are all back and that is not
  * the newest one (or, with @all, every generation: the end of the run), filling in the run's

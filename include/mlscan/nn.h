@@ -73,6 +73,13 @@ void mls_nn_reset(mls_nn *nn, uint64_t seed);
  */
 mls_rc mls_nn_train(mls_nn *nn, const double *x, const double *y, int64_t n,
                     const struct mls_nn_train_opts *o, struct mls_nn_report *rep);
+/*
+ * mls_nn_cancel - while on, every training (in any thread) returns MLS_STOPPED before its next
+ * epoch, leaving its network half trained: rank 0 ends its learning thread with it.
+ */
+void mls_nn_cancel(bool on);
+/* mls_nn_threads - the OpenMP threads the calling thread's primitives use (OpenMP's setting is per thread). */
+void mls_nn_threads(int threads);
 
 /*
  * mls_nn_predict - outputs @y[n x nout] for inputs @x[n x nin], in the original units

@@ -40,6 +40,13 @@ struct mls_proc_result {
 int mls_proc_run(const struct mls_proc_spec *s, struct mls_proc_result *r);
 
 /*
+ * mls_proc_set_idle - while mls_proc_run() waits for a program, call @fn(@arg) about every
+ * @every seconds (a worker answers rank 0 meanwhile: joins a checkpoint, takes a stop request).
+ * @fn NULL: none. Process-wide.
+ */
+void mls_proc_set_idle(void (*fn)(void *), void *arg, double every);
+
+/*
  * mls_proc_describe - one line for @r of program @name, with the tail of its stderr file
  * @err_path (the last non-empty lines, joined by " | "), into @buf.
  */

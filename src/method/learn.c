@@ -7,10 +7,12 @@
  *   mls   a regressor of the NLL or of each observable; score = L_pred * d_min^power, picked
  *         greedily so that each pick pushes the next ones away; a validity classifier
  * Generation 0 is random (search.initial_points, fewer when start_from supplied points).
- * Generation g >= 1 trains on every point of generations <= g - 1 (<= g - 2 with
- * search.overlap, so that rank 0 trains while generation g - 1 is still evaluated), waiting
- * until those are all back: the training set is a function of the seed alone, so the scan is
- * reproducible whatever the timing of the workers. Then it scores search.candidates points
+ * In run.mode sync, generation g >= 1 trains on every point of generations <= g - 1 (<= g - 2
+ * with search.overlap, so that rank 0 trains while generation g - 1 is still evaluated),
+ * waiting until those are all back: the training set is a function of the seed alone, so the
+ * scan is reproducible whatever the timing of the workers. In run.mode async (the default) it
+ * runs in rank 0's learning thread (src/ahead.c) on a snapshot of every point evaluated so far,
+ * whenever the farm asks, and generations overlap. Then it scores search.candidates points
  * (uniform, and around good points when the uniform ones are too few; generations grow with
  * the data, search.growth), takes the model's picks, and adds uniform random points: a fixed
  * fraction, or (random_fraction: auto) a fraction that follows the model's measured
@@ -1086,15 +1088,24 @@ static mls_rc new_generation(struct learner *L, const struct mls_dataset *ds, st
                 info->random_fraction = 1.0;
                 return MLS_OK;
         }
-        /* Generation g learns from generations <= upto, which must all be back. */
-        upto = g - 1 - (L->sc->overlap ? 1 : 0);
-        if (upto < 0)
-                upto = 0;
-        if (L->first_open < ds->n && ds->generation[L->first_open] <= upto)
-                return MLS_OK;
-        end = L->train_end;
-        while (end < ds->n && ds->generation[end] <= upto)
-                end++;
+        if (L->card->mode == MLS_MODE_ASYNC) {
+                /*
+                 * Asynchronous: @ds is rank 0's snapshot, the evaluated points first (in the order
+                 * they came back, so it only ever grows at the end) and the points in flight after
+                 * them; generation g learns from every evaluated point.
+                 */
+                end = L->first_open;
+        } else {
+                /* Generation g learns from generations <= upto, which must all be back. */
+                upto = g - 1 - (L->sc->overlap ? 1 : 0);
+                if (upto < 0)
+                        upto = 0;
+                if (L->first_open < ds->n && ds->generation[L->first_open] <= upto)
+                        return MLS_OK;
+                end = L->train_end;
+                while (end < ds->n && ds->generation[end] <= upto)
+                        end++;
+        }
         L->train_end = end;
         L->gen = g;
         info->generation = g;

@@ -42,7 +42,7 @@ if bad:
 # Self-describing: the card text, names, enum names and version are in the file.
 with open(a.card, encoding="utf-8") as fh:
     check(f.attrs["run_card"] == fh.read(), "run_card attribute differs from the card file")
-check(f.attrs["format_version"] == 2, "format_version is not 2")
+check(f.attrs["format_version"] == 3, "format_version is not 3")
 check(isinstance(f.attrs["mlscan_version"], str), "mlscan_version missing")
 check(int(f.attrs["ranks"]) == a.ranks, f"ranks attribute {f.attrs['ranks']} != {a.ranks}")
 names = list(p.attrs["parameter_names"])

@@ -1,0 +1,73 @@
+#!/bin/sh
+# run.mode async (the default). (1) Checkpoints do not wait for running programs: 2 workers
+# evaluate points of 1.5 s each while rank 0 checkpoints every 0.25 s; the first checkpoint comes
+# while both programs still run (0 points evaluated), and there are many more checkpoints than
+# rounds of points (a checkpoint that waited for the programs would allow one per round).
+# (2) A dnnr scan on 4 ranks, stopped by SIGTERM and resumed on 3 ranks, ends with ids 0..N-1
+# once each, every point evaluated (none left interrupted), the time columns in /generations
+# and the two "time:" lines. (3) A kill -9 of the whole job and a resume give the same.
+. "${top_srcdir:-.}/tests/mpi/lib.sh"
+need_h5py
+export TOY="$top_srcdir/share/examples/toy_shell.sh" MODE=async
+
+# (1) checkpoints beside slow programs
+SLOW=1.5 CKPT=0.25 slow_card ckpt 3 8 > "$tmp/slow.yaml"
+SLOW=1.5 launch 3 "$MLSCAN" "$tmp/slow.yaml" -o "$tmp/slow.h5" > "$tmp/slow.log" 2>&1 || { cat "$tmp/slow.log"; fail "slow run exited $?"; }
+n=$(grep -c "INFO checkpoint: " "$tmp/slow.log")
+echo "checkpoints during 4 rounds of 1.5 s points: $n"
+grep "INFO checkpoint: " "$tmp/slow.log" | head -2
+grep -q "INFO checkpoint: evaluated 0," "$tmp/slow.log" || fail "no checkpoint while the first programs ran"
+[ "$n" -ge 10 ] || fail "only $n checkpoints in 6 s at checkpoint_seconds 0.25: they waited for the programs"
+check_rows() { # FILE N GENS: ids 0..N-1 once each, no interrupted point, the time columns, >= GENS generations
+        "$PYTHON3" - "$1" "$2" "$3" <<'PY' || return 1
+import sys, h5py, numpy as np
+f = h5py.File(sys.argv[1], "r"); n = int(sys.argv[2])
+p = f["points"]; rows = p.attrs["rows"]
+ids = np.sort(p["id"][:rows])
+assert rows == n and (ids == np.arange(n)).all(), ("ids", rows, ids[:5])
+assert f["checkpoint/commit"][6] == 1, "not complete"
+st = p["status"][:rows]
+assert (st == 0).all(), ("statuses", np.unique(st))
+u = p["u"][:rows]
+assert len(np.unique(u, axis=0)) == rows, "a point was proposed twice"
+g = f["generations"]
+for c in ("nfill", "physics_seconds", "dispatch_seconds", "io_seconds", "idle_seconds"):
+    assert c in g, c
+ng = g.attrs["rows"]
+assert ng >= int(sys.argv[3]), ng
+assert g["physics_seconds"][:ng].sum() > 0
+print(f"{rows} points, ids 0..{n - 1} once each, {ng} generations, {g['nfill'][:ng].sum()} fill-ins")
+PY
+}
+check_rows "$tmp/slow.h5" 8 1 || fail "slow run: file checks"
+
+# (2) SIGTERM and resume, in async mode
+N=700
+SLOW=0.02 slow_card async 11 $N > "$tmp/full.yaml"
+export SLOW=0.02
+"$MPIEXEC" -n 4 "$MLSCAN" "$tmp/full.yaml" -o "$tmp/stop.h5" > "$tmp/stop.log" 2>&1 &
+mp=$!
+sleep 3
+kill -TERM "$mp"
+wait "$mp"
+grep -q "stopped by signal 15" "$tmp/stop.log" || { cat "$tmp/stop.log"; fail "no 'stopped by signal' line"; }
+grep -q "INFO time: workers in physics" "$tmp/stop.log" || fail "no workers' time line"
+grep -q "INFO time: rank 0 dispatch" "$tmp/stop.log" || fail "no rank 0 time line"
+grep "INFO time:" "$tmp/stop.log"
+launch 3 "$MLSCAN" "$tmp/full.yaml" -o "$tmp/stop.h5" --resume > "$tmp/resume.log" 2>&1 || { cat "$tmp/resume.log"; fail "resume exited $?"; }
+grep "resuming" "$tmp/resume.log"
+check_rows "$tmp/stop.h5" $N 3 || fail "stopped and resumed (async): file checks"
+
+# (3) kill -9 of the whole job, then resume
+setsid "$MPIEXEC" -n 4 "$MLSCAN" "$tmp/full.yaml" -o "$tmp/kill.h5" -q > "$tmp/kill.log" 2>&1 &
+mp=$!
+sleep 3
+pkill -9 -f "$MLSCAN $tmp/full.yaml" 2>/dev/null
+kill -9 -- -"$mp" 2>/dev/null
+wait "$mp" 2>/dev/null
+pkill -9 -f "$tmp/slow_shell.sh" 2>/dev/null
+launch 4 "$MLSCAN" "$tmp/full.yaml" -o "$tmp/kill.h5" --resume > "$tmp/kresume.log" 2>&1 || { cat "$tmp/kresume.log"; fail "resume after kill -9 exited $?"; }
+grep "resuming" "$tmp/kresume.log"
+check_rows "$tmp/kill.h5" $N 3 || fail "killed and resumed (async): file checks"
+pgrep -f "$tmp/slow_shell.sh" > /dev/null && fail "physics programs survived"
+echo PASS
