@@ -222,6 +222,26 @@ out:
         return n;
 }
 
+/* read_commit - /checkpoint/commit, a dataset of int64[COMMIT_LEN] (an attribute in older files). */
+static hssize_t read_commit(hid_t g, int64_t *c)
+{
+        hid_t d, sp;
+        hssize_t n = -1;
+
+        if (H5Aexists(g, "commit") > 0)
+                return read_numbers(g, "commit", H5T_NATIVE_INT64, sizeof(int64_t), c, COMMIT_LEN);
+        if (H5Lexists(g, "commit", H5P_DEFAULT) <= 0 || (d = H5Dopen2(g, "commit", H5P_DEFAULT)) < 0)
+                return -1;
+        if ((sp = H5Dget_space(d)) >= 0) {
+                n = H5Sget_simple_extent_npoints(sp);
+                if (n != COMMIT_LEN || H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, c) < 0)
+                        n = -1;
+                H5Sclose(sp);
+        }
+        H5Dclose(d);
+        return n;
+}
+
 static bool read_i64(hid_t obj, const char *name, int64_t *v)
 {
         return read_numbers(obj, name, H5T_NATIVE_INT64, sizeof(*v), v, 1) >= 1;
@@ -449,7 +469,7 @@ static void read_other_meta(mls_rfile *f)
         if (H5Lexists(f->file, "checkpoint", H5P_DEFAULT) > 0 &&
             (g = H5Gopen2(f->file, "checkpoint", H5P_DEFAULT)) >= 0) {
                 int64_t c[COMMIT_LEN] = {0};
-                hssize_t n = read_numbers(g, "commit", H5T_NATIVE_INT64, sizeof(int64_t), c, COMMIT_LEN);
+                hssize_t n = read_commit(g, c);
                 int k = n >= 1 && c[0] == COMMIT_MAGIC; /* the fields follow the magic number */
 
                 /* {[magic,] sequence, slot, points rows, generation rows, state bytes, complete, ...} */

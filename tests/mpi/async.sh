@@ -57,6 +57,7 @@ grep "INFO time:" "$tmp/stop.log"
 launch 3 "$MLSCAN" "$tmp/full.yaml" -o "$tmp/stop.h5" --resume > "$tmp/resume.log" 2>&1 || { cat "$tmp/resume.log"; fail "resume exited $?"; }
 grep "resuming" "$tmp/resume.log"
 check_rows "$tmp/stop.h5" $N 3 || fail "stopped and resumed (async): file checks"
+"$MLSCAN" info "$tmp/stop.h5" | grep "last checkpoint:" | grep -q "the run ended" || fail "mlscan info: no 'last checkpoint: ... (the run ended)' line"
 
 # (3) kill -9 of the whole job, then resume
 setsid "$MPIEXEC" -n 4 "$MLSCAN" "$tmp/full.yaml" -o "$tmp/kill.h5" -q > "$tmp/kill.log" 2>&1 &
