@@ -151,19 +151,16 @@ mls_resolve() {
         # pid (the same after exec) to PIDFILE, so that the stop signal can go to rank 0 alone.
         ARGS=(bash -c 'case ${OMPI_COMM_WORLD_RANK:-${SLURM_PROCID:-}} in 0) echo "$HOSTNAME $$" > "$0" ;; esac; exec "$@"'
                 "$PIDFILE" "$MLSCAN" "$CARD" --output "$OUTPUT" --resume)
+        # rank 0 trains with as many threads as it has cores (LAYOUT=flat: the card's model.threads)
+        [ "${LAYOUT:-het}" = flat ] || ARGS+=(--threads "$RANK0_CORES")
 }
 
 # mls_notes - what the card says that the layout should agree with (printed, never fatal)
 mls_notes() {
-        local method threads
+        local method
         method=$(mls_card_get run method)
-        threads=$(mls_card_get model threads)
-        if [ "${method:-random}" = random ]; then
-                [ "$RANK0_CORES" -le 1 ] ||
-                        echo "note: method ${method:-random} trains no network: rank 0 needs 1 core (RANK0_CORES=1)"
-        elif [ "${threads:-1}" != "$RANK0_CORES" ]; then
-                echo "note: the card's model.threads is ${threads:-1 (the default)} but rank 0 has $RANK0_CORES cores:" \
-                        "set model.threads: $RANK0_CORES in the card (it may change on --resume)"
+        if [ "${method:-random}" = random ] && [ "$RANK0_CORES" -gt 1 ]; then
+                echo "note: method ${method:-random} trains no network: rank 0 needs 1 core (RANK0_CORES=1)"
         fi
 }
 

@@ -12,8 +12,8 @@
 #
 # ------------------------------------------------------------------ settings
 CARD=${CARD:-}                       # the run card (or give it as the argument)
-RANK0_CORES=${RANK0_CORES:-8}        # cores of rank 0, which trains the network: set the card's
-                                     #   model.threads to the same number (method random: use 1)
+RANK0_CORES=${RANK0_CORES:-8}        # cores of rank 0, which trains the network with as many
+                                     #   threads (mlscan --threads; method random: use 1)
 WORKERS=${WORKERS:-63}               # worker ranks (physics programs), 1 core each
 TIME_LIMIT=${TIME_LIMIT:-12:00:00}   # per job: [D-]HH:MM:SS
 STOP_MARGIN=${STOP_MARGIN:-300}      # seconds before the time limit at which mlscan is stopped

@@ -59,7 +59,7 @@ void mls_report(MPI_Comm comm, const char *msg)
 
 void mls_usage(void)
 {
-        printf("Usage: mpirun -n N mlscan [run] CARD.yaml [--output FILE] [--force | --resume] [-q|-v]\n"
+        printf("Usage: mpirun -n N mlscan [run] CARD.yaml [--output FILE] [--force | --resume] [--threads N] [-q|-v]\n"
                "       mlscan check CARD.yaml\n"
                "       mlscan info OUT.h5\n"
                "       mlscan export OUT.h5 [--good] [--tsv] [--terms] [-o FILE]\n"
@@ -88,6 +88,8 @@ void mls_usage(void)
                "                     (a new run if the file does not exist yet); the card may\n"
                "                     change only stop.*, run.checkpoint_*, run.output, scratch,\n"
                "                     kill_grace, program timeouts and model.threads\n"
+               "      --threads N    run: rank 0 trains with N threads (overrides model.threads;\n"
+               "                     for a job script that gives rank 0 N cores)\n"
                "      --good         export: good points only\n"
                "      --tsv          export: tab-separated\n"
                "      --terms        export: also the likelihood terms\n"
@@ -158,6 +160,18 @@ mls_rc mls_opts_parse(int argc, char **argv, struct mls_opts *o, char *err, size
                                 snprintf(err, errlen, "mlscan: too many %s options", a);
                                 return MLS_ERR_USAGE;
                         }
+                } else if (!strcmp(a, "--threads")) {
+                        char *end = NULL;
+                        long v = i + 1 < argc ? strtol(argv[i + 1], &end, 10) : 0;
+
+                        if (i + 1 >= argc || !argv[i + 1][0] || *end || v < 1 || v > 1024) {
+                                snprintf(
+                                        err, errlen,
+                                        "mlscan: --threads needs a number from 1 to 1024 (see mlscan --help)");
+                                return MLS_ERR_USAGE;
+                        }
+                        o->threads = (int)v;
+                        i++;
                 } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
                         if (i + 1 >= argc || !argv[i + 1][0]) {
                                 snprintf(err, errlen, "mlscan: %s needs a file name (see mlscan --help)", a);
@@ -178,6 +192,10 @@ mls_rc mls_opts_parse(int argc, char **argv, struct mls_opts *o, char *err, size
                         snprintf(err, errlen, "mlscan: unexpected argument '%s' (one run card at a time)", a);
                         return MLS_ERR_USAGE;
                 }
+        }
+        if (o->command != 0 && o->threads > 0) {
+                snprintf(err, errlen, "mlscan: --threads is for run (see mlscan --help)");
+                return MLS_ERR_USAGE;
         }
         if (o->command <= 1 && (o->good || o->tsv || o->terms || o->points || o->ngrid || o->nfix)) {
                 snprintf(err, errlen,
@@ -370,6 +388,8 @@ static mls_rc cmd_run(MPI_Comm comm, const struct mls_opts *o)
                 free(card.output);
                 card.output = mls_strdup(o->output);
         }
+        if (o->threads > 0)
+                card.model.threads = o->threads;
         if (o->resume) {
                 int exists = access(card.output, F_OK) == 0;
 

@@ -35,6 +35,7 @@ has "$tmp/dry_slurm" '^sbatch .*--signal=B:TERM@300 ' "first sbatch with --signa
 has "$tmp/dry_slurm" '^sbatch .*--dependency=afterany:\$SLURM_JOB_ID ' "successor sbatch with afterany"
 has "$tmp/dry_slurm" '^sbatch .*--ntasks=1 --cpus-per-task=8 : .*--ntasks=63 --cpus-per-task=1 ' "heterogeneous layout"
 has "$tmp/dry_slurm" '^srun .*mlscan [^ ]*shell3d.yaml --output [^ ]*shell3d.h5 --resume( |$)' "srun of mlscan --resume"
+has "$tmp/dry_slurm" '^srun .*--resume --threads 8( |$)' "rank 0 trains with RANK0_CORES threads"
 has "$tmp/dry_slurm" '^kill -USR1 ' "signal forwarding"
 has "$tmp/dry_slurm" '^scancel ' "scancel of the successor"
 

@@ -15,6 +15,7 @@ struct mls_opts {
         const char *output; /* --output: overrides run.output */
         bool force;         /* --force: overwrite an existing output file */
         bool resume;        /* --resume: continue the run in the output file (a new run if there is none) */
+        int threads;        /* --threads: rank 0's training threads (0: the card's model.threads) */
         /* info / export / predict */
         bool good, tsv, terms; /* export: good rows only; tab-separated; the likelihood terms too */
         const char *points;    /* predict: a CSV file of points */

@@ -23,6 +23,8 @@ expect_error() { # expect_error STATUS PATTERN CMD...
 expect_error 2 "unknown option '--bogus'" "$MLSCAN" --bogus x.yaml
 expect_error 2 "no run card given" "$MLSCAN"
 expect_error 2 "needs a file name" "$MLSCAN" x.yaml --output
+expect_error 2 "--threads needs a number from 1 to 1024" "$MLSCAN" x.yaml --threads 0
+expect_error 2 "--threads is for run" "$MLSCAN" info x.h5 --threads 2
 expect_error 2 "cannot open: No such file" "$MLSCAN" "$tmp/missing.yaml"
 sed 's/^run: {name: shell3d_test,/run: {name: shell3d_test, sed: 3,/' "$cases/scan/shell3d.yaml" > "$tmp/bad.yaml"
 expect_error 2 "^mlscan: $tmp/bad.yaml:2:27: run: unknown key 'sed'" "$MLSCAN" "$tmp/bad.yaml"
@@ -36,4 +38,7 @@ grep -q '^run card .*: valid (3 parameters' "$tmp/out" || fail "check: no validi
 grep -Eq '^  F +=' "$tmp/out" || fail "check: no observable F"
 grep -Eq '^nll: [-0-9.e]+ \(good when below 0.1053605157\)' "$tmp/out" || fail "check: no nll line"
 [ ! -e unused.h5 ] || fail "check wrote an output file"
+# an output without a directory part goes into the current directory (was refused once)
+(cd "$tmp" && timeout 60 "$MLSCAN" "$cases/scan/shell3d.yaml" -o plain.h5 --threads 2 -q) || fail "run -o plain.h5 (no directory) exited $?"
+[ -s "$tmp/plain.h5" ] || fail "run -o plain.h5 wrote no file"
 echo "PASS"
