@@ -627,7 +627,7 @@ static mls_rc checkpoint(struct lead *l, enum ckpt_mode mode)
         mls_nn *net = NULL;
         struct mls_nn_state view;
         const struct mls_nn_state *nst = NULL;
-        double flag, t0 = mls_now(), idle0 = l->t_idle, *times = NULL;
+        double flag, t0 = mls_now(), idle0 = l->t_idle, *times = NULL, tm[5] = {0, 0, 0, 0, 0};
         struct mls_blob state;
         enum msg_kind kind;
         int left = l->size - 1;
@@ -657,6 +657,7 @@ static mls_rc checkpoint(struct lead *l, enum ckpt_mode mode)
                 receive_one(l, false, false, &kind);
                 left -= kind == MSG_CKPT;
         }
+        tm[0] = mls_now();
         if (mode != CKPT_PERIODIC) {
                 double mine[3] = {0, 0, 0};
 
@@ -667,15 +668,24 @@ static mls_rc checkpoint(struct lead *l, enum ckpt_mode mode)
                                           l->gens.complete - l->gens.written);
         if (rc == MLS_OK)
                 l->gens.written = l->gens.complete;
+        tm[1] = mls_now();
         if (rc == MLS_OK)
                 rc = mls_store_append(l->store, &l->rows, &l->rows_committed);
+        tm[2] = mls_now();
         if (rc == MLS_OK && nst)
                 rc = mls_store_write_model(l->store, nst, gen);
+        tm[3] = mls_now();
         mls_blob_init(&state);
         if (rc == MLS_OK) {
                 save_state(l, &state);
+                tm[4] = mls_now();
                 rc = mls_store_commit(l->store, &state, mode == CKPT_FINAL);
         }
+        MLS_LOG_ROOT(MLS_LOG_DEBUG,
+                     "checkpoint: %.3f s: markers %.3f, generations %.3f, rows %.3f, model %.3f, state %.3f "
+                     "(%zu bytes), commit %.3f",
+                     mls_now() - t0, tm[0] - t0, tm[1] - tm[0], tm[2] - tm[1], tm[3] - tm[2], tm[4] - tm[3],
+                     state.n, mls_now() - tm[4]);
         mls_blob_fini(&state);
         mls_rows_clear(&l->rows);
         l->last_checkpoint = mls_now();
