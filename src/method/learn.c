@@ -16,7 +16,9 @@
  * (uniform, and around good points when the uniform ones are too few; generations grow with
  * the data, search.growth), takes the model's picks, and adds uniform random points: a fixed
  * fraction, or (random_fraction: auto) a fraction that follows the model's measured
- * blindness: the share of good random points the model had ranked low (assess()).
+ * blindness: the share of good random points the model had ranked low (assess()). The
+ * candidates are drawn and scored CAND_CHUNK at a time and only bounded samples of them are
+ * kept (struct stream), so rank 0's memory does not grow with search.candidates.
  * Failed and invalid points stay in the training data: NLL capped at M (the worst) for the
  * regressors, bad for the classifiers. No point is proposed twice.
  */
@@ -52,6 +54,7 @@ enum kind { KIND_DNNR, KIND_DNNC, KIND_MLS };
 #define DNNC_TOP      0.05
 #define SPREAD_REF    50000 /* density penalty: at most about this many reference points */
 #define MLS_POOL      4     /* mls: density scores for at most this many candidates per pick */
+#define CAND_CHUNK    8192  /* candidates are drawn and scored this many at a time */
 #define LN10          2.302585092994046
 
 /* A set of the points proposed so far, by a 64-bit hash of their coordinates. */
@@ -81,11 +84,10 @@ struct learner {
         double found, missed; /* decayed counts of good random points predicted good / bad */
         double f;             /* exploration fraction of the next generation */
         struct seen seen;
-        /* scratch, grown as needed */
+        /* scratch, grown as needed; the candidates' is bounded (CAND_CHUNK, ASSESS_SAMPLE rows) */
         double *y, *x2;
         int64_t ycap, x2cap;
-        double *cand, *out, *score, *dmin, *terms;
-        int64_t *order;
+        double *cand, *out, *score, *vp, *terms;
         int64_t ccap;
 };
 
@@ -229,9 +231,8 @@ static void learner_destroy(void **state)
         free(L->cand);
         free(L->out);
         free(L->score);
-        free(L->dmin);
+        free(L->vp);
         free(L->terms);
-        free(L->order);
         free(L);
         *state = NULL;
 }
@@ -245,8 +246,7 @@ static void grow_scratch(struct learner *L, int64_t n)
         L->cand = mls_realloc(L->cand, (size_t)n * (size_t)L->d, sizeof(double));
         L->out = mls_realloc(L->out, (size_t)n * (size_t)w, sizeof(double));
         L->score = mls_realloc(L->score, (size_t)n, sizeof(double));
-        L->dmin = mls_realloc(L->dmin, (size_t)n, sizeof(double));
-        L->order = mls_realloc(L->order, (size_t)n, sizeof(int64_t));
+        L->vp = mls_realloc(L->vp, (size_t)n, sizeof(double));
         L->ccap = n;
         if (!L->terms)
                 L->terms = mls_calloc((size_t)(L->card->nterms > 0 ? L->card->nterms : 1), sizeof(double));
@@ -607,12 +607,6 @@ static double reflect(double v)
         return v < 0.0 ? 0.0 : (v >= 1.0 ? nextafter(1.0, 0.0) : v);
 }
 
-static void uniform_candidates(struct learner *L, struct mls_rng *rng, int64_t n)
-{
-        for (int64_t i = 0; i < n; i++)
-                uniform_point(rng, L->d, L->cand + i * L->d);
-}
-
 /*
  * parent_weights - cumulative sampling weights @cum[np] that even out the parents' density:
  * w = r^d, r the distance to the PARENT_K-th nearest other parent (a kNN density estimate
@@ -667,30 +661,50 @@ static void parent_weights(const struct mls_dataset *ds, const int64_t *par, int
         free(x);
 }
 
-/* local_candidates - candidates [from, from + n) around the parents of the training set. */
-static int64_t local_candidates(struct learner *L, const struct mls_dataset *ds, int64_t end,
-                                struct mls_rng *rng, int64_t from, int64_t n)
-{
-        int64_t *par = NULL, np = parents(ds, end, &par);
+/* The parents local candidates are drawn around, with their cumulative sampling weights. */
+struct local {
+        int64_t *par;
         double *cum;
+        int64_t np;
+};
+
+/* local_setup - @lc for the training set [0, @end); false when it has no parent. */
+static bool local_setup(const struct mls_dataset *ds, int64_t end, struct mls_rng *rng, struct local *lc)
+{
+        lc->np = parents(ds, end, &lc->par);
+        lc->cum = NULL;
+        if (lc->np == 0)
+                return false;
+        /* At most PARENT_MAX parents, drawn at random: the density estimate is quadratic in them. */
+        for (int64_t i = 0; i < lc->np && i < PARENT_MAX; i++) {
+                int64_t j = i + (int64_t)mls_rng_below(rng, (uint64_t)(lc->np - i)), t = lc->par[i];
+
+                lc->par[i] = lc->par[j];
+                lc->par[j] = t;
+        }
+        if (lc->np > PARENT_MAX)
+                lc->np = PARENT_MAX;
+        lc->cum = mls_calloc((size_t)lc->np, sizeof(double));
+        parent_weights(ds, lc->par, lc->np, lc->cum);
+        return true;
+}
+
+static void local_free(struct local *lc)
+{
+        free(lc->cum);
+        free(lc->par);
+        memset(lc, 0, sizeof(*lc));
+}
+
+/* local_candidates - @n candidates into L->cand, around the parents @lc. */
+static void local_candidates(struct learner *L, const struct mls_dataset *ds, const struct local *lc,
+                             struct mls_rng *rng, int64_t n)
+{
+        const double *cum = lc->cum;
+        int64_t np = lc->np;
         int d = L->d;
 
-        if (np == 0) {
-                free(par);
-                return 0;
-        }
-        /* At most PARENT_MAX parents, drawn at random: the density estimate is quadratic in them. */
-        for (int64_t i = 0; i < np && i < PARENT_MAX; i++) {
-                int64_t j = i + (int64_t)mls_rng_below(rng, (uint64_t)(np - i)), t = par[i];
-
-                par[i] = par[j];
-                par[j] = t;
-        }
-        if (np > PARENT_MAX)
-                np = PARENT_MAX;
-        cum = mls_calloc((size_t)np, sizeof(double));
-        parent_weights(ds, par, np, cum);
-        for (int64_t i = from; i < from + n; i++) {
+        for (int64_t i = 0; i < n; i++) {
                 double r = mls_rng_uniform(rng) * cum[np - 1];
                 int64_t lo = 0, hi = np - 1;
                 const double *c;
@@ -704,15 +718,12 @@ static int64_t local_candidates(struct learner *L, const struct mls_dataset *ds,
                         else
                                 lo = mid + 1;
                 }
-                c = ds->u + par[lo] * d;
+                c = ds->u + lc->par[lo] * d;
                 /* log-uniform spread in [scale / 30, scale]: near and far neighbours of the parent */
                 sigma = L->sc->local_scale * exp(-log(30.0) * mls_rng_uniform(rng));
                 for (int j = 0; j < d; j++)
                         L->cand[i * d + j] = reflect(c[j] + sigma * mls_rng_normal(rng));
         }
-        free(cum);
-        free(par);
-        return n;
 }
 
 /*
@@ -754,46 +765,35 @@ static void cheb_nearest(const double *q, int64_t nq, const double *p, int64_t n
         }
 }
 
-/* take_ranked - push up to @want candidates in the order @order[n]; returns how many were pushed. */
-static int64_t take_ranked(struct learner *L, const int64_t *order, int64_t n, int64_t want, int64_t *next)
+/* take_ranked - push up to @want of the rows @u in the order @order[n]; how many were pushed. */
+static int64_t take_ranked(struct learner *L, const double *u, const int64_t *order, int64_t n, int64_t want)
 {
         int64_t got = 0;
 
-        while (got < want && *next < n)
-                got += push_new(L, L->cand + order[(*next)++] * L->d, MLS_ORIGIN_MODEL);
+        for (int64_t i = 0; i < n && got < want; i++)
+                got += push_new(L, u + order[i] * L->d, MLS_ORIGIN_MODEL);
         return got;
 }
 
-/* subset - a uniform random subset of at most @cap of the @n candidates L->order[0 .. n). */
-static int64_t subset(struct learner *L, struct mls_rng *rng, int64_t n, int64_t cap)
-{
-        for (int64_t i = 0; i < n && i < cap; i++) {
-                int64_t j = i + (int64_t)mls_rng_below(rng, (uint64_t)(n - i)), t = L->order[i];
-
-                L->order[i] = L->order[j];
-                L->order[j] = t;
-        }
-        return n < cap ? n : cap;
-}
-
 /*
- * greedy_spread - pick up to @want of the candidates L->order[0 .. npool) one at a time, each
- * maximising lik * d_min^p: lik = exp(best - score) (or 1 with @flat), d_min the Chebyshev
- * distance to every point proposed so far, this generation's picks included.
+ * greedy_spread - pick up to @want of the @npool candidates @pool (rows; their scores @score)
+ * one at a time, each maximising lik * d_min^p: lik = exp(best - score) (or 1 with @flat, and
+ * @score may be NULL), d_min the Chebyshev distance to every point proposed so far, this
+ * generation's picks included.
  */
-static mls_rc greedy_spread(struct learner *L, const struct mls_dataset *ds, int64_t npool, double best,
-                            bool flat, double p, int64_t want, int64_t *taken)
+static mls_rc greedy_spread(struct learner *L, const struct mls_dataset *ds, const double *pool,
+                            const double *score, int64_t npool, double best, bool flat, double p,
+                            int64_t want, int64_t *taken)
 {
         int d = L->d;
-        double *pool = mls_calloc((size_t)(npool > 0 ? npool : 1) * (size_t)d, sizeof(double));
-        double *lik = mls_calloc((size_t)(npool > 0 ? npool : 1), sizeof(double));
+        size_t sz = (size_t)(npool > 0 ? npool : 1);
+        double *lik = mls_calloc(sz, sizeof(double)), *dmin = mls_calloc(sz, sizeof(double));
+        bool *gone = mls_calloc(sz, sizeof(bool));
 
-        for (int64_t i = 0; i < npool; i++) {
-                memcpy(pool + i * d, L->cand + L->order[i] * d, (size_t)d * sizeof(double));
-                lik[i] = flat ? 1.0 : exp(best - L->score[L->order[i]]);
-        }
+        for (int64_t i = 0; i < npool; i++)
+                lik[i] = flat ? 1.0 : exp(best - score[i]);
         if (ds->n <= SPREAD_REF) {
-                cheb_nearest(pool, npool, ds->u, ds->n, d, L->dmin);
+                cheb_nearest(pool, npool, ds->u, ds->n, d, dmin);
         } else {
                 /*
                  * Past SPREAD_REF points, the distance to an evenly strided subset of them (and to
@@ -807,7 +807,7 @@ static mls_rc greedy_spread(struct learner *L, const struct mls_dataset *ds, int
                         if ((id % stride == 0 || (!ds->done[id] && nref < 2 * SPREAD_REF)) &&
                             nref <= 2 * SPREAD_REF)
                                 memcpy(ref + (nref++) * d, ds->u + id * d, (size_t)d * sizeof(double));
-                cheb_nearest(pool, npool, ref, nref, d, L->dmin);
+                cheb_nearest(pool, npool, ref, nref, d, dmin);
                 free(ref);
         }
         while (*taken < want) {
@@ -817,9 +817,9 @@ static mls_rc greedy_spread(struct learner *L, const struct mls_dataset *ds, int
                 for (int64_t i = 0; i < npool; i++) {
                         double s;
 
-                        if (L->order[i] < 0)
+                        if (gone[i])
                                 continue;
-                        s = lik[i] * (p == 2.0 ? L->dmin[i] * L->dmin[i] : pow(L->dmin[i], p));
+                        s = lik[i] * (p == 2.0 ? dmin[i] * dmin[i] : pow(dmin[i], p));
                         if (s > top) {
                                 top = s;
                                 arg = i;
@@ -837,13 +837,290 @@ static mls_rc greedy_spread(struct learner *L, const struct mls_dataset *ds, int
 
                                         m = t > m ? t : m;
                                 }
-                                L->dmin[i] = m < L->dmin[i] ? m : L->dmin[i];
+                                dmin[i] = m < dmin[i] ? m : dmin[i];
                         }
                 }
-                L->order[arg] = -1;
+                gone[arg] = true;
         }
+        free(gone);
+        free(dmin);
         free(lik);
-        free(pool);
+        return MLS_OK;
+}
+
+/*
+ * keep - a bounded set of candidates: of those offered, the (at most) cap with the lowest keys,
+ * ties to the one offered first. Keyed by uniform random numbers it is a reservoir sample (a
+ * uniform random subset of the candidates offered); keyed by the score, the best ranked. Its
+ * rows are the slots [0, n), under a heap of slots with the highest key on top; the arrays grow
+ * as candidates come, up to cap.
+ */
+struct keep {
+        int d;
+        int64_t cap, n, alloc;
+        double tau; /* every candidate offered with a key >= tau was dropped */
+        double *u, *score, *key;
+        int64_t *seq, *heap;
+};
+
+static void keep_init(struct keep *k, int d, int64_t cap)
+{
+        memset(k, 0, sizeof(*k));
+        k->d = d;
+        k->cap = cap > 0 ? cap : 0;
+        k->tau = INFINITY;
+}
+
+static void keep_free(struct keep *k)
+{
+        free(k->u);
+        free(k->score);
+        free(k->key);
+        free(k->seq);
+        free(k->heap);
+        memset(k, 0, sizeof(*k));
+}
+
+/* keep_after - whether slot @a ranks after slot @b: a higher key, or the same one offered later */
+static bool keep_after(const struct keep *k, int64_t a, int64_t b)
+{
+        return k->key[a] > k->key[b] || (k->key[a] == k->key[b] && k->seq[a] > k->seq[b]);
+}
+
+static void keep_down(struct keep *k, int64_t i)
+{
+        int64_t *h = k->heap;
+
+        for (;;) {
+                int64_t c = 2 * i + 1, t;
+
+                if (c >= k->n)
+                        return;
+                if (c + 1 < k->n && keep_after(k, h[c + 1], h[c]))
+                        c++;
+                if (!keep_after(k, h[c], h[i]))
+                        return;
+                t = h[i];
+                h[i] = h[c];
+                h[c] = t;
+                i = c;
+        }
+}
+
+static void keep_up(struct keep *k, int64_t i)
+{
+        int64_t *h = k->heap;
+
+        while (i > 0) {
+                int64_t p = (i - 1) / 2, t;
+
+                if (!keep_after(k, h[i], h[p]))
+                        return;
+                t = h[i];
+                h[i] = h[p];
+                h[p] = t;
+                i = p;
+        }
+}
+
+static void keep_put(struct keep *k, int64_t slot, const double *u, double score, double key, int64_t seq)
+{
+        memcpy(k->u + slot * k->d, u, (size_t)k->d * sizeof(double));
+        k->score[slot] = score;
+        k->key[slot] = key;
+        k->seq[slot] = seq;
+}
+
+/* keep_offer - offer the row @u, score @score, key @key; @seq grows from one offer to the next. */
+static void keep_offer(struct keep *k, const double *u, double score, double key, int64_t seq)
+{
+        int64_t slot;
+
+        if (k->cap == 0 || !(key < k->tau))
+                return;
+        if (k->n == k->cap) {
+                slot = k->heap[0];
+                if (!(key < k->key[slot])) {
+                        k->tau = key; /* offered after every kept one: it would rank last */
+                        return;
+                }
+                k->tau = k->key[slot];
+                keep_put(k, slot, u, score, key, seq);
+                keep_down(k, 0);
+                return;
+        }
+        if (k->n == k->alloc) {
+                k->alloc = k->alloc ? 2 * k->alloc : 256;
+                if (k->alloc > k->cap)
+                        k->alloc = k->cap;
+                k->u = mls_realloc(k->u, (size_t)k->alloc * (size_t)k->d, sizeof(double));
+                k->score = mls_realloc(k->score, (size_t)k->alloc, sizeof(double));
+                k->key = mls_realloc(k->key, (size_t)k->alloc, sizeof(double));
+                k->seq = mls_realloc(k->seq, (size_t)k->alloc, sizeof(int64_t));
+                k->heap = mls_realloc(k->heap, (size_t)k->alloc, sizeof(int64_t));
+        }
+        keep_put(k, k->n, u, score, key, seq);
+        k->heap[k->n] = k->n;
+        k->n++;
+        keep_up(k, k->n - 1);
+}
+
+/* keep_pop - take the highest ranked out of the heap; its slot (whose row stays until reused) */
+static int64_t keep_pop(struct keep *k)
+{
+        int64_t slot = k->heap[0];
+
+        k->heap[0] = k->heap[--k->n];
+        keep_down(k, 0);
+        return slot;
+}
+
+/* keep_compact - of the @nslots slots in use, drop those flagged in @drop; rebuild the heap. */
+static void keep_compact(struct keep *k, const bool *drop, int64_t nslots)
+{
+        int64_t m = 0;
+
+        for (int64_t s = 0; s < nslots; s++) {
+                if (drop[s])
+                        continue;
+                if (m != s)
+                        keep_put(k, m, k->u + s * k->d, k->score[s], k->key[s], k->seq[s]);
+                m++;
+        }
+        k->n = m;
+        for (int64_t i = 0; i < m; i++)
+                k->heap[i] = i;
+        for (int64_t i = m / 2 - 1; i >= 0; i--)
+                keep_down(k, i);
+}
+
+/* keep_prune - drop the candidates scored @limit or worse. */
+static void keep_prune(struct keep *k, double limit)
+{
+        int64_t n = k->n;
+        bool *drop = mls_calloc((size_t)(n > 0 ? n : 1), sizeof(bool));
+
+        for (int64_t s = 0; s < n; s++)
+                drop[s] = !(k->score[s] < limit);
+        keep_compact(k, drop, n);
+        free(drop);
+}
+
+/* keep_shrink - keep the @cap lowest keys. */
+static void keep_shrink(struct keep *k, int64_t cap)
+{
+        int64_t n = k->n;
+        bool *drop;
+
+        if (n <= cap)
+                return;
+        drop = mls_calloc((size_t)n, sizeof(bool));
+        while (k->n > cap)
+                drop[keep_pop(k)] = true;
+        keep_compact(k, drop, n);
+        free(drop);
+}
+
+/* keep_drain - empty the heap into @order: the slots by key ascending; how many. */
+static int64_t keep_drain(struct keep *k, int64_t *order)
+{
+        int64_t n = k->n;
+
+        for (int64_t i = n - 1; i >= 0; i--)
+                order[i] = keep_pop(k);
+        return n;
+}
+
+/*
+ * The candidates of a generation are drawn and scored CAND_CHUNK at a time, and only what the
+ * picks need of them is kept, so that rank 0's memory does not grow with search.candidates:
+ *   conf  a uniform random sample of at most MLS_POOL x nmodel of the confidently good ones
+ *         (score <= confident(); mls: predicted valid and below it), nconf of them in all
+ *   near  mls while none is confidently good: a uniform random sample of at most
+ *         2 x MLS_POOL x nmodel of those predicted valid and within a factor 10 of the best
+ *         predicted likelihood, dropping those that fall out as the best improves
+ *   top   the nmodel best by score, for the rank-order remainder: dnnr, dnnc those not
+ *         confidently good (confidently good ones tie), mls all of them
+ */
+struct stream {
+        double sat;    /* confident(L) */
+        int64_t seq;   /* candidates scored so far */
+        int64_t sure;  /* of them, scored sat or better */
+        int64_t nconf; /* of them, in conf's filter */
+        double best;   /* mls: the best score of one predicted valid */
+        double pruned; /* mls: the limit near was last pruned to */
+        struct keep conf, near, top;
+};
+
+static void stream_init(struct learner *L, struct stream *st, int64_t nmodel)
+{
+        memset(st, 0, sizeof(*st));
+        st->sat = confident(L);
+        st->best = st->pruned = INFINITY;
+        keep_init(&st->conf, L->d, MLS_POOL * nmodel);
+        keep_init(&st->near, L->d, L->kind == KIND_MLS ? 2 * MLS_POOL * nmodel : 0);
+        keep_init(&st->top, L->d, nmodel);
+}
+
+static void stream_free(struct stream *st)
+{
+        keep_free(&st->conf);
+        keep_free(&st->near);
+        keep_free(&st->top);
+}
+
+/* scan - draw @n candidates (uniform, or around the parents @lc), score them, and keep into @st. */
+static mls_rc scan(struct learner *L, const struct mls_dataset *ds, struct mls_rng *rng,
+                   const struct local *lc, int64_t n, struct stream *st, struct mls_gen_info *info)
+{
+        int d = L->d;
+        bool vet = L->kind == KIND_MLS && L->valid_trained;
+        mls_rc rc;
+
+        for (int64_t from = 0; from < n; from += CAND_CHUNK) {
+                int64_t c = n - from < CAND_CHUNK ? n - from : CAND_CHUNK;
+
+                if (lc)
+                        local_candidates(L, ds, lc, rng, c);
+                else
+                        for (int64_t i = 0; i < c; i++)
+                                uniform_point(rng, d, L->cand + i * d);
+                if ((rc = badness(L, L->cand, c, L->score)) != MLS_OK)
+                        return rc;
+                if (vet && (rc = mls_nn_predict(L->valid, L->cand, c, L->vp)) != MLS_OK)
+                        return rc;
+                for (int64_t i = 0; i < c; i++, st->seq++) {
+                        const double *u = L->cand + i * d;
+                        double s = L->score[i];
+
+                        info->npass += predicted_good(L, s);
+                        st->sure += s <= st->sat;
+                        if (L->kind != KIND_MLS) {
+                                if (s <= st->sat) {
+                                        st->nconf++;
+                                        keep_offer(&st->conf, u, s, mls_rng_uniform(rng), st->seq);
+                                } else {
+                                        keep_offer(&st->top, u, s, s, st->seq);
+                                }
+                                continue;
+                        }
+                        keep_offer(&st->top, u, s, s, st->seq);
+                        if (vet && !(L->vp[i] >= 0.5))
+                                continue;
+                        if (s < st->best)
+                                st->best = s;
+                        if (s < st->sat) {
+                                st->nconf++;
+                                keep_offer(&st->conf, u, s, mls_rng_uniform(rng), st->seq);
+                        } else if (st->nconf == 0 && s < st->best + LN10) {
+                                keep_offer(&st->near, u, s, mls_rng_uniform(rng), st->seq);
+                        }
+                }
+                if (L->kind == KIND_MLS && st->nconf == 0 && st->best + LN10 < st->pruned) {
+                        st->pruned = st->best + LN10;
+                        keep_prune(&st->near, st->pruned);
+                }
+        }
         return MLS_OK;
 }
 
@@ -851,62 +1128,37 @@ static mls_rc greedy_spread(struct learner *L, const struct mls_dataset *ds, int
  * mls_pick - xBIT's rule with the density penalty applied greedily: among candidates within a
  * factor 10 of the best predicted likelihood (and predicted valid), pick the highest
  * L_pred * d_min^power, where d_min is the Chebyshev distance to every point proposed so far,
- * the picks of this generation included.
+ * the picks of this generation included. The pool is a uniform random sample of at most
+ * MLS_POOL x @want of those candidates.
  */
-static mls_rc mls_pick(struct learner *L, const struct mls_dataset *ds, struct mls_rng *rng, int64_t nc,
-                       int64_t want, int64_t *taken)
+static mls_rc mls_pick(struct learner *L, const struct mls_dataset *ds, struct stream *st, int64_t want,
+                       int64_t *taken)
 {
-        int64_t npool = 0, cap = MLS_POOL * want, next = 0, nsure = 0;
-        double best = INFINITY, limit, p = L->sc->density_power, sure_below = confident(L);
-        double *vp = NULL;
-        mls_rc rc;
+        double limit = st->best + LN10, p = L->sc->density_power;
+        struct keep *pool = &st->conf;
+        int64_t *ord;
 
-        if (L->valid_trained) {
-                vp = mls_calloc((size_t)nc, sizeof(double));
-                if ((rc = mls_nn_predict(L->valid, L->cand, nc, vp)) != MLS_OK) {
-                        free(vp);
-                        return rc;
-                }
-        }
-        for (int64_t i = 0; i < nc; i++)
-                if ((!vp || vp[i] >= 0.5) && L->score[i] < best)
-                        best = L->score[i];
-        /* xBIT's pool: within a factor 10 of the best predicted likelihood; the predicted-good
-         * candidates instead when there are enough of them (sharper once the model is good). */
-        limit = best + LN10;
-        for (int64_t i = 0; i < nc; i++)
-                nsure += (!vp || vp[i] >= 0.5) && L->score[i] < sure_below;
         /*
-         * While no candidate is predicted confidently good (a good region not found yet, typical
-         * in many dimensions), the density penalty would scatter the picks over a flat landscape
+         * xBIT's pool: within a factor 10 of the best predicted likelihood; the predicted-good
+         * candidates instead when there are any (sharper once the model is good). While no
+         * candidate is predicted confidently good (a good region not found yet, typical in many
+         * dimensions), the density penalty would scatter the picks over a flat landscape
          * (xBIT's weakness there): the picks are then the best predicted, which climb towards
          * the good region. Once some are, the penalty spreads the picks among them.
          */
-        if (nsure > 0 && sure_below < limit)
-                limit = sure_below;
-        else
+        if (!(st->nconf > 0 && st->sat < limit)) {
                 p = 0.0;
-        for (int64_t i = 0; i < nc; i++)
-                if ((!vp || vp[i] >= 0.5) && L->score[i] < limit)
-                        L->order[npool++] = i;
-        free(vp);
-        npool = subset(L, rng, npool, cap);
-        if (p > 0.0)
-                return greedy_spread(L, ds, npool, best, false, p, want, taken);
-        /* No density penalty: the pool ranked by predicted likelihood. */
-        {
-                double *key = mls_calloc((size_t)(npool > 0 ? npool : 1), sizeof(double));
-                int64_t *ord = mls_calloc((size_t)(npool > 0 ? npool : 1), sizeof(int64_t));
-
-                for (int64_t i = 0; i < npool; i++)
-                        key[i] = L->score[L->order[i]];
-                rank(ord, key, npool);
-                for (int64_t i = 0; i < npool; i++)
-                        ord[i] = L->order[ord[i]];
-                *taken += take_ranked(L, ord, npool, want - *taken, &next);
-                free(ord);
-                free(key);
+                pool = &st->near;
+                keep_prune(pool, limit);
+                keep_shrink(pool, MLS_POOL * want);
         }
+        if (p > 0.0)
+                return greedy_spread(L, ds, pool->u, pool->score, pool->n, st->best, false, p, want, taken);
+        /* No density penalty: the pool ranked by predicted likelihood. */
+        ord = mls_calloc((size_t)(pool->n > 0 ? pool->n : 1), sizeof(int64_t));
+        rank(ord, pool->score, pool->n);
+        *taken += take_ranked(L, pool->u, ord, pool->n, want - *taken);
+        free(ord);
         return MLS_OK;
 }
 
@@ -948,7 +1200,7 @@ static mls_rc model_generation(struct learner *L, const struct mls_dataset *ds, 
         int64_t K = L->sc->points_per_generation, nc = L->sc->candidates, ngood = 0;
         /* Generations grow with the data, so that training (linear in it) costs the same per point. */
         int64_t grown = (int64_t)llround(L->sc->growth * (double)end);
-        int64_t nrandom, nmodel, nsmote = 0, taken = 0, next = 0;
+        int64_t nrandom, nmodel, nsmote = 0, taken = 0;
         double t0 = mls_now();
         mls_rc rc;
 
@@ -975,58 +1227,45 @@ static mls_rc model_generation(struct learner *L, const struct mls_dataset *ds, 
         }
         if (nmodel > 0) {
                 int64_t nlocal = (int64_t)llround(L->sc->local_fraction * (double)nc), nu = nc - nlocal;
-                int64_t sure = 0;
-                double sat = confident(L);
+                struct stream st;
+                struct local lc;
 
-                grow_scratch(L, nc);
-                uniform_candidates(L, rng, nu);
-                if ((rc = badness(L, L->cand, nu, L->score)) != MLS_OK)
-                        return rc;
-                for (int64_t i = 0; i < nu; i++)
-                        sure += L->score[i] <= sat;
+                grow_scratch(L, CAND_CHUNK);
+                stream_init(L, &st, nmodel);
+                rc = scan(L, ds, rng, NULL, nu, &st, info);
                 /*
                  * Candidates around good points only when the uniform ones hold too few confident
                  * picks (small good regions, high dimensions): else they would favour the regions
                  * already sampled most.
                  */
-                if (sure < 2 * nmodel && nlocal > 0) {
-                        nlocal = local_candidates(L, ds, end, rng, nu, nlocal);
-                        if (nlocal > 0 &&
-                            (rc = badness(L, L->cand + nu * L->d, nlocal, L->score + nu)) != MLS_OK)
-                                return rc;
-                        nc = nu + nlocal;
-                } else {
-                        nc = nu;
+                if (rc == MLS_OK && st.sure < 2 * nmodel && nlocal > 0) {
+                        if (local_setup(ds, end, rng, &lc))
+                                rc = scan(L, ds, rng, &lc, nlocal, &st, info);
+                        local_free(&lc);
                 }
-                for (int64_t i = 0; i < nc; i++)
-                        info->npass += predicted_good(L, L->score[i]);
-                if (L->kind == KIND_MLS)
-                        rc = mls_pick(L, ds, rng, nc, nmodel, &taken);
-                if (rc != MLS_OK)
-                        return rc;
                 /*
                  * dnnr, dnnc: the confidently good candidates tie; among them, each pick is the one
                  * farthest from every point proposed so far (the picks included), so the batch
                  * fills the predicted-good region evenly.
                  */
-                if (L->kind != KIND_MLS) {
-                        int64_t nt = 0;
-
-                        for (int64_t i = 0; i < nc; i++)
-                                if (L->score[i] <= sat)
-                                        L->order[nt++] = i;
-                        nt = subset(L, rng, nt, MLS_POOL * nmodel);
-                        if (nt > 0 &&
-                            (rc = greedy_spread(L, ds, nt, 0.0, true, 2.0, nmodel, &taken)) != MLS_OK)
-                                return rc;
+                if (rc == MLS_OK) {
+                        if (L->kind == KIND_MLS)
+                                rc = mls_pick(L, ds, &st, nmodel, &taken);
+                        else if (st.conf.n > 0)
+                                rc = greedy_spread(L, ds, st.conf.u, NULL, st.conf.n, 0.0, true, 2.0, nmodel,
+                                                   &taken);
                 }
                 /* the rest (and mls's remainder): the best predicted, in rank order */
-                if (taken < nmodel) {
-                        for (int64_t i = 0; i < nc; i++)
-                                L->dmin[i] = L->kind == KIND_MLS || L->score[i] > sat ? L->score[i] : sat;
-                        rank(L->order, L->dmin, nc);
-                        taken += take_ranked(L, L->order, nc, nmodel - taken, &next);
+                if (rc == MLS_OK && taken < nmodel) {
+                        int64_t *ord = mls_calloc((size_t)(st.top.n > 0 ? st.top.n : 1), sizeof(int64_t));
+                        int64_t n = keep_drain(&st.top, ord);
+
+                        taken += take_ranked(L, st.top.u, ord, n, nmodel - taken);
+                        free(ord);
                 }
+                stream_free(&st);
+                if (rc != MLS_OK)
+                        return rc;
         }
         push_random(L, rng, K - taken - nsmote);
         info->nmodel = taken;

@@ -143,8 +143,9 @@ def check_info(path, out):
     else:
         want = "no model (method random or not trained yet)"
     assert field("model") == want, (field("model"), want)
-    if "checkpoint" in f and "commit" in f["checkpoint"].attrs:
-        cm = [int(v) for v in f["checkpoint"].attrs["commit"]]
+    if "checkpoint" in f and ("commit" in f["checkpoint"].attrs or "commit" in f["checkpoint"]):
+        c = f["checkpoint"]
+        cm = [int(v) for v in (c.attrs["commit"] if "commit" in c.attrs else c["commit"][:])]
         k = 1 if cm[0] == MAGIC else 0
         assert field("last checkpoint").startswith(f"sequence {cm[k]}, {cm[k + 2]} rows"), field("last checkpoint")
     else:
