@@ -14,11 +14,13 @@
  * not wait for running programs: the workers end them, the points they drop stay pending in
  * rank 0's checkpoint state and are dispatched again, with the same ids, on resume.
  */
+#define _GNU_SOURCE /* RUSAGE_THREAD */
 #include <config.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "mlscan/ahead.h"
@@ -606,6 +608,14 @@ static void time_report(struct lead *l, const double *all)
                         tot > 0 ? 100.0 * busy / tot : 0.0, 100.0 * share[nw / 2], 100.0 * share[0], nw);
                 free(share);
         }
+        {
+                struct rusage ru;
+
+                if (getrusage(RUSAGE_THREAD, &ru) == 0)
+                        MLS_LOG_ROOT(MLS_LOG_DEBUG, "rank 0's main thread used %.2f s of CPU",
+                                     (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
+                                             (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec);
+        }
         /* in sync mode the main thread trains and proposes itself; in async mode a thread does */
         dispatch = wall - l->t_idle - l->t_io - (l->async ? 0.0 : shown_train + shown_prop);
         if (dispatch < 0)
@@ -1021,8 +1031,12 @@ static mls_rc lead(MPI_Comm comm, const struct mls_card *card, mls_store *store,
                 ahead_begin(&l, &trng);
         if (rc == MLS_OK)
                 rc = l.size == 1 ? lead_alone(&l) : lead_workers(&l);
-        /* a generation still in training is dropped: the checkpoint holds the newest finished one */
-        mls_ahead_stop(&l.ahead);
+        /*
+         * A generation still in training is dropped: the checkpoint holds the newest finished
+         * one. Its training ends at its next epoch; the workers do not wait for the thread.
+         */
+        if (l.ahead)
+                mls_nn_cancel(true);
         if (rc == MLS_OK)
                 MLS_LOG_ROOT(MLS_LOG_INFO, "stopping: %s", stop_reason(&l));
         for (int st = 1; st < MLS_ST_COUNT; st++)
@@ -1042,6 +1056,7 @@ static mls_rc lead(MPI_Comm comm, const struct mls_card *card, mls_store *store,
                 rc = checkpoint(&l, l.stop_sig ? CKPT_STOPPED : CKPT_FINAL);
         if (rc == MLS_OK && l.stop_sig)
                 rc = MLS_STOPPED;
+        mls_ahead_stop(&l.ahead);
         l.ops->destroy(&l.state);
         if (async)
                 mls_ahead_gen_fini(&l.latest);

@@ -1144,8 +1144,8 @@ static mls_rc write_gen_column(mls_store *s, int c, const void *buf, int64_t n, 
         char what[64];
 
         snprintf(what, sizeof(what), "/generations/%s", gen_cols[c].name);
-        return write_rows(s, s->gen_dset[c], what, gen_type(gen_cols[c].type), 0, buf, s->gen_rows,
-                          s->rank == 0 ? n : 0, total);
+        return write_rows_here(s, s->gen_dset[c], what, gen_type(gen_cols[c].type), 0, buf, s->gen_rows,
+                               s->rank == 0 ? n : 0, total);
 }
 
 mls_rc mls_store_append_generations(mls_store *s, const struct mls_gen_row *rows, int64_t n)
@@ -1161,12 +1161,16 @@ mls_rc mls_store_append_generations(mls_store *s, const struct mls_gen_row *rows
         total = s->gen_rows + n;
         if (s->rank == 0)
                 col = mls_calloc((size_t)n, sizeof(double)); /* the widest column type */
-        for (int c = 0; c < NGENCOLS && rc == MLS_OK; c++) {
+        /* every rank takes part in every column's writes; one agreement at the end (see mls_store_append) */
+        for (int c = 0; c < NGENCOLS; c++) {
                 size_t w = gen_cols[c].type == GT_I32 ? 4 : 8;
+                mls_rc one;
 
                 for (int64_t i = 0; s->rank == 0 && i < n; i++)
                         memcpy(col + (size_t)i * w, (const char *)&rows[i] + gen_cols[c].off, w);
-                rc = write_gen_column(s, c, col, n, total);
+                one = write_gen_column(s, c, col, n, total);
+                if (rc == MLS_OK)
+                        rc = one;
         }
         free(col);
         if ((rc = mls_agree(s->comm, rc)) == MLS_OK)
