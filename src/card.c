@@ -447,6 +447,7 @@ static const struct key run_keys[] = {
         CARD_KEY("mode", KEY_MODE, mode, 0, 0, false),
         CARD_KEY("checkpoint_seconds", KEY_REAL, checkpoint_seconds, 0.01, 1.0e7, false),
         CARD_KEY("checkpoint_generations", KEY_INT, checkpoint_generations, 0, 1.0e9, false),
+        CARD_KEY("checkpoint_max_share", KEY_REAL, checkpoint_max_share, 0, 0.5, false),
         CARD_KEY("start_from", KEY_STRING, start_from, 0, 0, false),
 };
 
@@ -1731,6 +1732,7 @@ static void set_defaults(struct mls_card *c)
         c->method = mls_method_find("random");
         c->checkpoint_seconds = 60.0;
         c->checkpoint_generations = 0;
+        c->checkpoint_max_share = 0.01;
         c->mode = MLS_MODE_ASYNC;
         c->builtin = -1;
         c->phys.kill_grace = 2.0;

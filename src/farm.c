@@ -70,6 +70,7 @@ struct lead {
         int64_t queue_n, queue_next, queue_cap;
         double *msg;
         double t0, last_checkpoint;
+        double last_cost; /* seconds the last periodic checkpoint took */
         int64_t rows_committed;
         struct mls_gens gens;
         bool generation_cut; /* the method moved past stop.generations */
@@ -702,6 +703,8 @@ static mls_rc checkpoint(struct lead *l, enum ckpt_mode mode)
         l->gens_at_checkpoint = l->gens.complete;
         l->t_idle = idle0;
         l->t_io += mls_now() - t0;
+        if (mode == CKPT_PERIODIC)
+                l->last_cost = mls_now() - t0;
         progress(l, mode == CKPT_PERIODIC ? "checkpoint" : mode == CKPT_FINAL ? "done" : "stopped");
         if (times) {
                 time_report(l, times);
@@ -710,9 +713,18 @@ static mls_rc checkpoint(struct lead *l, enum ckpt_mode mode)
         return rc;
 }
 
+/*
+ * checkpoint_due - run.checkpoint_seconds or run.checkpoint_generations say so, and (with
+ * run.checkpoint_max_share s) the time since the last checkpoint is at least its cost c times
+ * (1/s - 1): checkpoints take at most that share of the run, whatever they cost on this machine.
+ */
 static bool checkpoint_due(const struct lead *l)
 {
-        return mls_now() - l->last_checkpoint >= l->card->checkpoint_seconds ||
+        double since = mls_now() - l->last_checkpoint, s = l->card->checkpoint_max_share;
+
+        if (s > 0 && since < l->last_cost * (1.0 / s - 1.0))
+                return false;
+        return since >= l->card->checkpoint_seconds ||
                (l->card->checkpoint_generations > 0 &&
                 l->gens.complete - l->gens_at_checkpoint >= l->card->checkpoint_generations);
 }

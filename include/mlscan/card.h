@@ -147,7 +147,8 @@ struct mls_card {
         int mode;   /* enum mls_mode */
         double checkpoint_seconds;
         int64_t checkpoint_generations; /* also checkpoint after every this many generations (0: no) */
-        char *start_from;               /* CSV or mlscan HDF5 file of earlier points (NULL: none) */
+        double checkpoint_max_share; /* postpone checkpoints to keep them below this share of the time (0: no) */
+        char *start_from;            /* CSV or mlscan HDF5 file of earlier points (NULL: none) */
         /* stop: (0 = no limit; at least one is set) */
         int64_t max_evaluations;
         int64_t max_good;

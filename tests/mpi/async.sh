@@ -13,11 +13,18 @@ export TOY="$top_srcdir/share/examples/toy_shell.sh" MODE=async
 # (1) checkpoints beside slow programs
 SLOW=1.5 CKPT=0.25 slow_card ckpt 3 8 > "$tmp/slow.yaml"
 SLOW=1.5 launch 3 "$MLSCAN" "$tmp/slow.yaml" -o "$tmp/slow.h5" > "$tmp/slow.log" 2>&1 || { cat "$tmp/slow.log"; fail "slow run exited $?"; }
-n=$(grep -c "INFO checkpoint: " "$tmp/slow.log")
-echo "checkpoints during 4 rounds of 1.5 s points: $n"
+nck=$(grep -c "INFO checkpoint: " "$tmp/slow.log")
+echo "checkpoints during 4 rounds of 1.5 s points: $nck"
 grep "INFO checkpoint: " "$tmp/slow.log" | head -2
 grep -q "INFO checkpoint: evaluated 0," "$tmp/slow.log" || fail "no checkpoint while the first programs ran"
-[ "$n" -ge 10 ] || fail "only $n checkpoints in 6 s at checkpoint_seconds 0.25: they waited for the programs"
+[ "$nck" -ge 10 ] || fail "only $nck checkpoints in 6 s at checkpoint_seconds 0.25: they waited for the programs"
+# ... and run.checkpoint_max_share 0.01 (the default) thins them out: a checkpoint of c seconds
+# delays the next by 99 c, so only a few of the 0.25 s ones are taken (rank 0's I/O line stays small)
+SLOW=1.5 CKPT=0.25 SHARE=0.01 slow_card ckpt 3 8 > "$tmp/share.yaml"
+SLOW=1.5 launch 3 "$MLSCAN" "$tmp/share.yaml" -o "$tmp/share.h5" > "$tmp/share.log" 2>&1 || { cat "$tmp/share.log"; fail "max_share run exited $?"; }
+k=$(grep -c "INFO checkpoint: " "$tmp/share.log")
+echo "checkpoints with checkpoint_max_share 0.01: $k (0: $nck)"
+[ "$k" -lt "$nck" ] && [ "$k" -le 6 ] || fail "checkpoint_max_share 0.01 left $k checkpoints (without it: $nck)"
 check_rows() { # FILE N GENS: ids 0..N-1 once each, no interrupted point, the time columns, >= GENS generations
         "$PYTHON3" - "$1" "$2" "$3" <<'PY' || return 1
 import sys, h5py, numpy as np

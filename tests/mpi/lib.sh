@@ -39,12 +39,13 @@ fail() {
 # slow_card NAME SEED EVALUATIONS - a dnnr scan of shell3d through a copy of
 # tests/mpi/slow_shell.sh in $tmp (export TOY and SLOW; EVAL_LOG to count evaluations),
 # checkpointing every $CKPT (default 0.5) s, in run.mode $MODE (default sync: the tests compare
-# with uninterrupted runs). The copy is this test's own: pgrep/pkill -f "$tmp/slow_shell.sh"
+# with uninterrupted runs) and run.checkpoint_max_share $SHARE (default 0: every checkpoint is
+# taken). The copy is this test's own: pgrep/pkill -f "$tmp/slow_shell.sh"
 # never touch another test's programs when make check runs tests in parallel.
 slow_card() {
         [ -x "$tmp/slow_shell.sh" ] || cp "$top_srcdir/tests/mpi/slow_shell.sh" "$tmp/slow_shell.sh"
         cat <<EOC
-run: {name: $1, seed: $2, method: dnnr, mode: ${MODE:-sync}, checkpoint_seconds: ${CKPT:-0.5}}
+run: {name: $1, seed: $2, method: dnnr, mode: ${MODE:-sync}, checkpoint_seconds: ${CKPT:-0.5}, checkpoint_max_share: ${SHARE:-0}}
 stop: {evaluations: $3}
 parameters:
   x1: {range: [-31.41592653589793, 31.41592653589793]}
