@@ -21,7 +21,8 @@
 # Exit status: 0 when every run succeeded, 1 otherwise, 2 bad usage.
 
 top=$(cd "$(dirname "$0")/.." && pwd) || exit 2
-MLSCAN=${MLSCAN:-$top/mlscan}
+# shellcheck source=common.sh source-path=SCRIPTDIR
+. "$top/bench/common.sh"
 BASE=${BASE:-}
 METHOD=${METHOD:-dnnr}
 SMALL=${SMALL:-100000}
@@ -29,29 +30,20 @@ LARGE=${LARGE:-2000000}
 EVALS=${EVALS:-3000}
 SEED=${SEED:-1}
 TIME=${TIME:-/usr/bin/time}
-TIMEOUT=${TIMEOUT:-900}
 card_in=$top/share/examples/shell10d.yaml
 
-# The machine-wide MPI settings from doc hpc-stack.md sections 2-3 (overridable).
-: "${OMPI_ALLOW_RUN_AS_ROOT:=1}" "${OMPI_ALLOW_RUN_AS_ROOT_CONFIRM:=1}"
-: "${OMPI_MCA_mpi_yield_when_idle:=1}" "${OMPI_MCA_rmaps_base_oversubscribe:=1}"
-: "${OMPI_MCA_hwloc_base_binding_policy:=none}"
-export OMPI_ALLOW_RUN_AS_ROOT OMPI_ALLOW_RUN_AS_ROOT_CONFIRM OMPI_MCA_mpi_yield_when_idle \
-       OMPI_MCA_rmaps_base_oversubscribe OMPI_MCA_hwloc_base_binding_policy
-
 case "$SMALL$LARGE$EVALS$SEED$TIMEOUT" in
-*[!0-9]*) echo "candidates_mem.sh: SMALL, LARGE, EVALS, SEED and TIMEOUT must be integers" >&2; exit 2 ;;
+*[!0-9]*) usage "SMALL, LARGE, EVALS, SEED and TIMEOUT must be integers" ;;
 esac
 case "$METHOD" in
 dnnr | dnnc | mls) ;;
-*) echo "candidates_mem.sh: METHOD must be dnnr, dnnc or mls" >&2; exit 2 ;;
+*) usage "METHOD must be dnnr, dnnc or mls" ;;
 esac
-[ -x "$MLSCAN" ] || { echo "candidates_mem.sh: no mlscan binary at $MLSCAN (run make)" >&2; exit 2; }
-[ -z "$BASE" ] || [ -x "$BASE" ] || { echo "candidates_mem.sh: BASE=$BASE is not executable" >&2; exit 2; }
-"$TIME" -f %M true > /dev/null 2>&1 || { echo "candidates_mem.sh: $TIME is not GNU time" >&2; exit 2; }
+[ -x "$MLSCAN" ] || usage "no mlscan binary at $MLSCAN (run make)"
+[ -z "$BASE" ] || [ -x "$BASE" ] || usage "BASE=$BASE is not executable"
+"$TIME" -f %M true > /dev/null 2>&1 || usage "$TIME is not GNU time"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/mlscan-bench.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+make_tmp
 
 # card N - the run card with N candidates per generation
 card() {
@@ -64,11 +56,11 @@ card() {
 measure() {
         card "$2" > "$tmp/card.yaml"
         rm -f "$tmp/out.h5"
-        t0=$(date +%s.%N)
+        t0=$(now)
         timeout "$TIMEOUT" "$TIME" -f %M -o "$tmp/rss" "$1" "$tmp/card.yaml" -o "$tmp/out.h5" -f \
                 > "$tmp/log" 2>&1
         rc=$?
-        t1=$(date +%s.%N)
+        t1=$(now)
         rss=$(tail -n 1 "$tmp/rss" 2>/dev/null)
         eff=$(sed -n 's/.*done:.*efficiency \([0-9.]*\).*/\1/p' "$tmp/log" | tail -n 1)
         case "$rss" in

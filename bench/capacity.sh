@@ -29,34 +29,16 @@ top=$(cd "$(dirname "$0")/.." && pwd) || exit 2
 if [ "${QUICK:-0}" = 1 ]; then
         : "${N:=200000}" "${REPS:=1}" "${TIMEOUT:=300}"
 fi
-MLSCAN=${MLSCAN:-$top/mlscan}
-MPIEXEC=${MPIEXEC:-mpiexec}
+# shellcheck source=common.sh source-path=SCRIPTDIR
+. "$top/bench/common.sh"
 MPICC=${MPICC:-mpicc}
 RANKS=${RANKS:-64}
 N=${N:-2000000}
 REPS=${REPS:-3}
 CKPT=${CKPT:-3600}
 POLL=${POLL:-nap}
-H5DUMP=${H5DUMP:-h5dump}
-TIMEOUT=${TIMEOUT:-900}
 TARGET=20000
 card_in=$top/share/examples/shell3d.yaml
-
-# The machine-wide MPI settings from doc hpc-stack.md sections 2-3 (overridable).
-: "${OMPI_ALLOW_RUN_AS_ROOT:=1}" "${OMPI_ALLOW_RUN_AS_ROOT_CONFIRM:=1}"
-: "${OMPI_MCA_mpi_yield_when_idle:=1}" "${OMPI_MCA_rmaps_base_oversubscribe:=1}"
-: "${OMPI_MCA_hwloc_base_binding_policy:=none}"
-export OMPI_ALLOW_RUN_AS_ROOT OMPI_ALLOW_RUN_AS_ROOT_CONFIRM OMPI_MCA_mpi_yield_when_idle \
-       OMPI_MCA_rmaps_base_oversubscribe OMPI_MCA_hwloc_base_binding_policy
-
-die() {
-        echo "capacity.sh: $*" >&2
-        exit 1
-}
-usage() {
-        echo "capacity.sh: $*" >&2
-        exit 2
-}
 
 case "$N$REPS$TIMEOUT" in
 *[!0-9]*) usage "N, REPS and TIMEOUT must be integers" ;;
@@ -68,22 +50,9 @@ for n in $RANKS; do
         case $n in '' | *[!0-9]* | 0 | 1) usage "bad rank count '$n' in RANKS (need >= 2)" ;; esac
 done
 [ -n "$RANKS" ] || usage "RANKS must not be empty"
-[ -x "$MLSCAN" ] || die "no mlscan binary at $MLSCAN (build it with make, or set MLSCAN)"
-[ -r "$card_in" ] || die "no example card at $card_in"
+need_mlscan
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/mlscan-bench.XXXXXX") || die "mktemp -d failed"
-child=
-# a stopped benchmark stops its run too (timeout forwards SIGTERM to mpiexec, mpiexec to the ranks)
-cleanup() {
-        if [ -n "$child" ]; then
-                kill -TERM "$child" 2>/dev/null
-                wait "$child" 2>/dev/null
-        fi
-        rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+make_tmp
 
 # ------------------------------------------------------------------ set-up
 sed -e "s/^\([[:space:]]*evaluations:\).*/\1 $N/" \
@@ -93,29 +62,10 @@ grep -q "^[[:space:]]*checkpoint_seconds: $CKPT\$" "$tmp/card.yaml" ||
         die "could not set run.checkpoint_seconds in $card_in"
 "$MPICC" -O2 -o "$tmp/msg_rate" "$top/bench/msg_rate.c" -lm || die "compiling bench/msg_rate.c with $MPICC failed"
 
-now() {
-        date +%s.%N
-}
-
-rows_in() {
-        if command -v "$H5DUMP" >/dev/null 2>&1; then
-                "$H5DUMP" -a /points/rows "$1" 2>/dev/null | awk '/\(0\):/ { print $2; exit }'
-        else
-                /usr/bin/python3 -c 'import sys, h5py; print(int(h5py.File(sys.argv[1], "r")["points"].attrs["rows"]))' "$1" 2>/dev/null
-        fi
-}
-
 # parse_log LOG: mlscan's figures, n/a where a line is absent:
 #   evaluated rate elapsed dispatch% us_per_result idle% io% total_s
 parse_log() {
-        awk '
-        function after(s, pre,   i, t) {
-                i = index(s, pre)
-                if (!i) return "n/a"
-                t = substr(s, i + length(pre))
-                if (match(t, /^[-+]?[0-9]+([.][0-9]*)?([eE][-+]?[0-9]+)?/)) return substr(t, 1, RLENGTH)
-                return "n/a"
-        }
+        awk "$awk_after"'
         BEGIN { for (i = 1; i <= 8; i++) v[i] = "n/a" }
         index($0, "done: evaluated ") {
                 s = substr($0, index($0, "done: evaluated "))
@@ -134,34 +84,12 @@ parse_log() {
         END { for (i = 1; i <= 8; i++) printf "%s%s", v[i], i < 8 ? " " : "\n" }' "$1"
 }
 
-# launch LOG CMD...: run CMD under timeout in the background (so that a stop of this script
-# reaches it), wait; sets rc and the outside wall time `wall`.
-launch() {
-        log=$1
-        shift
-        t0=$(now)
-        timeout "$TIMEOUT" "$@" >"$log" 2>&1 &
-        child=$!
-        wait "$child"
-        rc=$?
-        child=
-        t1=$(now)
-        wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }')
-}
-
-fail_run() {
-        sed 's/^/  | /' "$2" >&2
-        [ "$rc" -eq 124 ] && die "$1: timed out after $TIMEOUT s"
-        die "$1: exit status $rc"
-}
-
 # run_raw RANKS REP: msg_rate; appends `wall rate us outside_rate` to $tmp/r.raw.RANKS
 run_raw() {
         log=$tmp/log.raw.$1.$2
         # $MPIEXEC is left unquoted so that it may carry options.
         # shellcheck disable=SC2086
-        launch "$log" $MPIEXEC -n "$1" "$tmp/msg_rate" "$N" 3 1 2 "$POLL"
-        [ "$rc" -eq 0 ] || fail_run "msg_rate, $1 ranks, run $2" "$log"
+        launch "msg_rate, $1 ranks, run $2" "$log" $MPIEXEC -n "$1" "$tmp/msg_rate" "$N" 3 1 2 "$POLL"
         line=$(grep '^msg_rate: ' "$log") || fail_run "msg_rate, $1 ranks, run $2: no result line" "$log"
         echo "$line" | awk -v w="$wall" -v n="$N" '{
                 for (i = 1; i <= NF; i++) { if ($i == "results/s") r = $(i + 1); if ($i == "result") u = $(i + 1) }
@@ -175,8 +103,7 @@ run_mlscan() {
         log=$tmp/log.mls.$nr.$rp
         out=$tmp/out.$nr.$rp.h5
         # shellcheck disable=SC2086
-        launch "$log" $MPIEXEC -n "$nr" "$MLSCAN" run "$tmp/card.yaml" --output "$out" --force
-        [ "$rc" -eq 0 ] || fail_run "mlscan, $nr ranks, run $rp" "$log"
+        launch "mlscan, $nr ranks, run $rp" "$log" $MPIEXEC -n "$nr" "$MLSCAN" run "$tmp/card.yaml" --output "$out" --force
         got=$(rows_in "$out")
         rm -f "$out"
         [ "$got" = "$N" ] || die "mlscan, $nr ranks, run $rp: expected $N rows, found '${got:-nothing}'"
@@ -187,40 +114,10 @@ run_mlscan() {
                 'BEGIN { printf "%s %s %s %s %s %s %s %s %.1f\n", w, r, e, d, u, i, o, t, n / w }' >>"$tmp/r.mls.$nr"
 }
 
-# medians FILE: the column-wise medians, n/a where a column has no number
-medians() {
-        awk '{ for (i = 1; i <= NF; i++) if ($i != "n/a") { c[i]++; v[i, c[i]] = $i }
-               if (NF > nf) nf = NF }
-        END {
-                for (i = 1; i <= nf; i++) {
-                        k = c[i]
-                        if (!k) { m = "n/a" } else {
-                                for (a = 1; a <= k; a++) for (b = a + 1; b <= k; b++)
-                                        if (v[i, b] + 0 < v[i, a] + 0) { t = v[i, a]; v[i, a] = v[i, b]; v[i, b] = t }
-                                m = (k % 2) ? v[i, (k + 1) / 2] : (v[i, k / 2] + v[i, k / 2 + 1]) / 2
-                        }
-                        printf "%s%s", m, i < nf ? " " : "\n"
-                }
-        }' "$1"
-}
-
 # ------------------------------------------------------------------ header
-git_rev=$(git -C "$top" describe --always --dirty 2>/dev/null || echo unknown)
-mpi_ver=$($MPIEXEC --version 2>/dev/null | head -n 1)
-load_start=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime)
-echo "# mlscan dispatch capacity: random scan of the built-in shell3d against a bare MPI loop of the same protocol"
-echo "date       $(date '+%Y-%m-%d %H:%M:%S %z')"
-echo "host       $(uname -n) ($(uname -sm))"
-echo "nproc      $(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN)"
-echo "load avg   $load_start (start)"
-echo "git        $git_rev"
-echo "mlscan     $MLSCAN ($("$MLSCAN" --version 2>/dev/null | head -n 1), binary of $(date -r "$MLSCAN" '+%Y-%m-%d %H:%M:%S' 2>/dev/null || echo '?'))"
-# shellcheck disable=SC2086
-set -- $MPIEXEC
-echo "mpiexec    $MPIEXEC -> $(command -v "$1" || echo "$1: not found") (${mpi_ver:-version unknown})"
+header_start "mlscan dispatch capacity: random scan of the built-in shell3d against a bare MPI loop of the same protocol"
 echo "runs       ranks: $RANKS; $N results per run; $REPS run(s) each; checkpoint_seconds $CKPT; msg_rate poll: $POLL"
-echo "mpi env    yield_when_idle=$OMPI_MCA_mpi_yield_when_idle oversubscribe=$OMPI_MCA_rmaps_base_oversubscribe binding=$OMPI_MCA_hwloc_base_binding_policy"
-echo
+header_end
 
 # ------------------------------------------------------------------ runs
 rep=1
@@ -231,7 +128,7 @@ while [ "$rep" -le "$REPS" ]; do
         done
         rep=$((rep + 1))
 done
-load_end=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime)
+load_end=$(load_avg)
 
 # ------------------------------------------------------------------ table
 printf "%-20s %5s %8s %7s %13s %13s %13s %9s %8s %6s %6s\n" "configuration" "ranks" "results" "wall s" "results/s in" \

@@ -32,32 +32,14 @@ top=$(cd "$(dirname "$0")/.." && pwd) || exit 2
 if [ "${QUICK:-0}" = 1 ]; then
         : "${N:=200000}" "${REPS:=1}" "${CKPTS:=default 0.25}" "${TIMEOUT:=300}"
 fi
-MLSCAN=${MLSCAN:-$top/mlscan}
-MPIEXEC=${MPIEXEC:-mpiexec}
+# shellcheck source=common.sh source-path=SCRIPTDIR
+. "$top/bench/common.sh"
 RANKS=${RANKS:-64}
 N=${N:-1000000}
 CKPTS=${CKPTS:-default 1}
 RESUME_EXTRA=${RESUME_EXTRA:-1000}
 REPS=${REPS:-3}
-H5DUMP=${H5DUMP:-h5dump}
-TIMEOUT=${TIMEOUT:-900}
 card_in=$top/share/examples/shell3d.yaml
-
-# The machine-wide MPI settings from doc hpc-stack.md sections 2-3 (overridable).
-: "${OMPI_ALLOW_RUN_AS_ROOT:=1}" "${OMPI_ALLOW_RUN_AS_ROOT_CONFIRM:=1}"
-: "${OMPI_MCA_mpi_yield_when_idle:=1}" "${OMPI_MCA_rmaps_base_oversubscribe:=1}"
-: "${OMPI_MCA_hwloc_base_binding_policy:=none}"
-export OMPI_ALLOW_RUN_AS_ROOT OMPI_ALLOW_RUN_AS_ROOT_CONFIRM OMPI_MCA_mpi_yield_when_idle \
-       OMPI_MCA_rmaps_base_oversubscribe OMPI_MCA_hwloc_base_binding_policy
-
-die() {
-        echo "io.sh: $*" >&2
-        exit 1
-}
-usage() {
-        echo "io.sh: $*" >&2
-        exit 2
-}
 
 case "$N$REPS$TIMEOUT$RESUME_EXTRA$RANKS" in
 *[!0-9]*) usage "N, REPS, TIMEOUT, RESUME_EXTRA and RANKS (one rank count) must be integers" ;;
@@ -69,22 +51,9 @@ fi
 for c in $CKPTS; do
         case $c in default) ;; *[!0-9.]* | *.*.* | .) usage "bad checkpoint setting '$c' in CKPTS" ;; esac
 done
-[ -x "$MLSCAN" ] || die "no mlscan binary at $MLSCAN (build it with make, or set MLSCAN)"
-[ -r "$card_in" ] || die "no example card at $card_in"
+need_mlscan
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/mlscan-bench.XXXXXX") || die "mktemp -d failed"
-child=
-# a stopped benchmark stops its run too (timeout forwards SIGTERM to mpiexec, mpiexec to the ranks)
-cleanup() {
-        if [ -n "$child" ]; then
-                kill -TERM "$child" 2>/dev/null
-                wait "$child" 2>/dev/null
-        fi
-        rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+make_tmp
 
 # ------------------------------------------------------------------ set-up
 # make_card FILE EVALUATIONS CKPT: shell3d.yaml with stop.evaluations and checkpoint_seconds set
@@ -108,30 +77,11 @@ ckpt0=$1
 make_card "$tmp/card.resume.yaml" $((N + RESUME_EXTRA)) "$ckpt0"
 make_card "$tmp/card.fresh.yaml" "$RESUME_EXTRA" "$ckpt0"
 
-now() {
-        date +%s.%N
-}
-
-rows_in() {
-        if command -v "$H5DUMP" >/dev/null 2>&1; then
-                "$H5DUMP" -a /points/rows "$1" 2>/dev/null | awk '/\(0\):/ { print $2; exit }'
-        else
-                /usr/bin/python3 -c 'import sys, h5py; print(int(h5py.File(sys.argv[1], "r")["points"].attrs["rows"]))' "$1" 2>/dev/null
-        fi
-}
-
 # parse_log LOG: mlscan's figures, n/a where a line is absent:
 #   evaluated elapsed io% total_s checkpoints resumed_points read_s file_read_s state_rebuilt_s
 # read_s: `state read in X s` if logged, else file read + state rebuilt (what is there).
 parse_log() {
-        awk '
-        function after(s, pre,   i, t) {
-                i = index(s, pre)
-                if (!i) return "n/a"
-                t = substr(s, i + length(pre))
-                if (match(t, /^[-+]?[0-9]+([.][0-9]*)?([eE][-+]?[0-9]+)?/)) return substr(t, 1, RLENGTH)
-                return "n/a"
-        }
+        awk "$awk_after"'
         BEGIN { for (i = 1; i <= 9; i++) v[i] = "n/a"; nck = 0 }
         index($0, "done: evaluated ") {
                 s = substr($0, index($0, "done: evaluated "))
@@ -156,27 +106,6 @@ parse_log() {
         }' "$1"
 }
 
-# launch LOG CMD...: run CMD under timeout in the background (so that a stop of this script
-# reaches it), wait; sets rc and the outside wall time `wall`.
-launch() {
-        log=$1
-        shift
-        t0=$(now)
-        timeout "$TIMEOUT" "$@" >"$log" 2>&1 &
-        child=$!
-        wait "$child"
-        rc=$?
-        child=
-        t1=$(now)
-        wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }')
-}
-
-fail_run() {
-        sed 's/^/  | /' "$2" >&2
-        [ "$rc" -eq 124 ] && die "$1: timed out after $TIMEOUT s"
-        die "$1: exit status $rc"
-}
-
 # run_mlscan WHAT CARD OUT ROWS MODE: one run (MODE: --force or --resume), checked for ROWS rows;
 # appends `wall <parse_log fields>` to $tmp/r.WHAT
 run_mlscan() {
@@ -184,48 +113,17 @@ run_mlscan() {
         log=$tmp/log.$what.$rep
         # $MPIEXEC is left unquoted so that it may carry options.
         # shellcheck disable=SC2086
-        launch "$log" $MPIEXEC -n "$RANKS" "$MLSCAN" run "$card" --output "$out" "$mode"
-        [ "$rc" -eq 0 ] || fail_run "$what, run $rep" "$log"
+        launch "$what, run $rep" "$log" $MPIEXEC -n "$RANKS" "$MLSCAN" run "$card" --output "$out" "$mode"
         got=$(rows_in "$out")
         [ "$got" = "$want" ] || die "$what, run $rep: expected $want rows, found '${got:-nothing}'"
         echo "$wall $(parse_log "$log")" >>"$tmp/r.$what"
 }
 
-# medians FILE: the column-wise medians, n/a where a column has no number
-medians() {
-        awk '{ for (i = 1; i <= NF; i++) if ($i != "n/a") { c[i]++; v[i, c[i]] = $i }
-               if (NF > nf) nf = NF }
-        END {
-                for (i = 1; i <= nf; i++) {
-                        k = c[i]
-                        if (!k) { m = "n/a" } else {
-                                for (a = 1; a <= k; a++) for (b = a + 1; b <= k; b++)
-                                        if (v[i, b] + 0 < v[i, a] + 0) { t = v[i, a]; v[i, a] = v[i, b]; v[i, b] = t }
-                                m = (k % 2) ? v[i, (k + 1) / 2] : (v[i, k / 2] + v[i, k / 2 + 1]) / 2
-                        }
-                        printf "%s%s", m, i < nf ? " " : "\n"
-                }
-        }' "$1"
-}
-
 # ------------------------------------------------------------------ header
-git_rev=$(git -C "$top" describe --always --dirty 2>/dev/null || echo unknown)
-mpi_ver=$($MPIEXEC --version 2>/dev/null | head -n 1)
-load_start=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime)
-echo "# mlscan checkpoint and resume cost: random scan of the built-in shell3d"
-echo "date       $(date '+%Y-%m-%d %H:%M:%S %z')"
-echo "host       $(uname -n) ($(uname -sm))"
-echo "nproc      $(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN)"
-echo "load avg   $load_start (start)"
-echo "git        $git_rev"
-echo "mlscan     $MLSCAN ($("$MLSCAN" --version 2>/dev/null | head -n 1), binary of $(date -r "$MLSCAN" '+%Y-%m-%d %H:%M:%S' 2>/dev/null || echo '?'))"
-# shellcheck disable=SC2086
-set -- $MPIEXEC
-echo "mpiexec    $MPIEXEC -> $(command -v "$1" || echo "$1: not found") (${mpi_ver:-version unknown})"
+header_start "mlscan checkpoint and resume cost: random scan of the built-in shell3d"
 echo "runs       $RANKS ranks; $N points; run.checkpoint_seconds: $CKPTS; resume +$RESUME_EXTRA points; $REPS run(s) each; medians"
 echo "tmp        $tmp ($(df -h "$tmp" 2>/dev/null | awk 'NR == 2 { print $1 ", " $4 " free" }'))"
-echo "mpi env    yield_when_idle=$OMPI_MCA_mpi_yield_when_idle oversubscribe=$OMPI_MCA_rmaps_base_oversubscribe binding=$OMPI_MCA_hwloc_base_binding_policy"
-echo
+header_end
 
 # ------------------------------------------------------------------ runs
 # 1. the scans, repetition outer; the default-setting file of the last repetition is kept
@@ -252,7 +150,7 @@ while [ "$rep" -le "$REPS" ]; do
         rm -f "$tmp/resume.h5" "$tmp/fresh.h5"
         rep=$((rep + 1))
 done
-load_end=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime)
+load_end=$(load_avg)
 
 # ------------------------------------------------------------------ tables
 # r.* columns: 1 wall 2 evaluated 3 elapsed 4 io% 5 total_s 6 checkpoints 7 resumed 8 read_s 9 file_read 10 rebuilt

@@ -18,46 +18,25 @@
 # Exit status: 0 when every run succeeded and wrote N rows, 1 otherwise, 2 bad usage.
 
 top=$(cd "$(dirname "$0")/.." && pwd) || exit 2
-MLSCAN=${MLSCAN:-$top/mlscan}
-MPIEXEC=${MPIEXEC:-mpiexec}
+# shellcheck source=common.sh source-path=SCRIPTDIR
+. "$top/bench/common.sh"
 RANKS=${RANKS:-1 2 4}
 N1=${N1:-20000}
 N2=${N2:-1000000}
 REPS=${REPS:-3}
 CC=${CC:-cc}
-H5DUMP=${H5DUMP:-h5dump}
-TIMEOUT=${TIMEOUT:-900}
 card_in=$top/share/examples/shell3d.yaml
 
-# The machine-wide MPI settings from doc hpc-stack.md sections 2-3 (overridable).
-: "${OMPI_ALLOW_RUN_AS_ROOT:=1}" "${OMPI_ALLOW_RUN_AS_ROOT_CONFIRM:=1}"
-: "${OMPI_MCA_mpi_yield_when_idle:=1}" "${OMPI_MCA_rmaps_base_oversubscribe:=1}"
-: "${OMPI_MCA_hwloc_base_binding_policy:=none}"
-export OMPI_ALLOW_RUN_AS_ROOT OMPI_ALLOW_RUN_AS_ROOT_CONFIRM OMPI_MCA_mpi_yield_when_idle \
-       OMPI_MCA_rmaps_base_oversubscribe OMPI_MCA_hwloc_base_binding_policy
-
-die() {
-        echo "random_rate.sh: $*" >&2
-        exit 1
-}
-
 case "$N1$N2$REPS$TIMEOUT" in
-*[!0-9]*) echo "random_rate.sh: N1, N2, REPS and TIMEOUT must be integers" >&2; exit 2 ;;
+*[!0-9]*) usage "N1, N2, REPS and TIMEOUT must be integers" ;;
 esac
-if [ "$N1" -le 0 ] || [ "$N2" -le "$N1" ] || [ "$REPS" -le 0 ]; then
-        echo "random_rate.sh: need 0 < N1 < N2 and REPS > 0" >&2
-        exit 2
-fi
+if [ "$N1" -le 0 ] || [ "$N2" -le "$N1" ] || [ "$REPS" -le 0 ]; then usage "need 0 < N1 < N2 and REPS > 0"; fi
 for n in $RANKS; do
-        case $n in '' | *[!0-9]* | 0) echo "random_rate.sh: bad rank count '$n' in RANKS" >&2; exit 2 ;; esac
+        case $n in '' | *[!0-9]* | 0) usage "bad rank count '$n' in RANKS" ;; esac
 done
-[ -x "$MLSCAN" ] || die "no mlscan binary at $MLSCAN (build it with make, or set MLSCAN)"
-[ -r "$card_in" ] || die "no example card at $card_in"
+need_mlscan
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/mlscan-bench.XXXXXX") || die "mktemp -d failed"
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+make_tmp
 
 # ------------------------------------------------------------------ set-up
 for N in "$N1" "$N2"; do
@@ -91,71 +70,34 @@ label_of() {
         esac
 }
 
-now() {
-        date +%s.%N
-}
-
-rows_in() {
-        if command -v "$H5DUMP" >/dev/null 2>&1; then
-                "$H5DUMP" -a /points/rows "$1" 2>/dev/null | awk '/\(0\):/ { print $2; exit }'
-        else
-                /usr/bin/python3 -c 'import sys, h5py; print(int(h5py.File(sys.argv[1], "r")["points"].attrs["rows"]))' "$1" 2>/dev/null
-        fi
-}
-
 # run_one CONFIG N REP: time one run, append the wall time to $tmp/t.CONFIG.N, check the rows.
 run_one() {
         cfg=$1 N=$2 rep=$3
         out=$tmp/out.$cfg.$N.$rep.h5
         log=$tmp/log.$cfg.$N.$rep
-        nr=$(ranks_of "$cfg")
-        t0=$(now)
+        run="$(label_of "$cfg"), N=$N, run $rep"
         case $cfg in
-        bare) timeout "$TIMEOUT" "$tmp/bare_shell3d" "$N" >"$log" 2>&1 ;;
-        single) timeout "$TIMEOUT" "$MLSCAN" run "$tmp/card.$N.yaml" --output "$out" --force -q >"$log" 2>&1 ;;
+        bare) launch "$run" "$log" "$tmp/bare_shell3d" "$N" ;;
+        single) launch "$run" "$log" "$MLSCAN" run "$tmp/card.$N.yaml" --output "$out" --force -q ;;
         # $MPIEXEC is left unquoted so that it may carry options.
         mpi*) # shellcheck disable=SC2086
-              timeout "$TIMEOUT" $MPIEXEC -n "$nr" "$MLSCAN" run "$tmp/card.$N.yaml" \
-                      --output "$out" --force -q >"$log" 2>&1 ;;
+              launch "$run" "$log" $MPIEXEC -n "$(ranks_of "$cfg")" "$MLSCAN" run "$tmp/card.$N.yaml" \
+                      --output "$out" --force -q ;;
         esac
-        rc=$?
-        t1=$(now)
-        if [ "$rc" -ne 0 ]; then
-                sed 's/^/  | /' "$log" >&2
-                [ "$rc" -eq 124 ] && die "$(label_of "$cfg"), N=$N, run $rep: timed out after $TIMEOUT s"
-                die "$(label_of "$cfg"), N=$N, run $rep: exit status $rc"
-        fi
         if [ "$cfg" = bare ]; then
                 got=$(awk '{ print $2 }' "$log")
         else
                 got=$(rows_in "$out")
                 rm -f "$out"
         fi
-        [ "$got" = "$N" ] || die "$(label_of "$cfg"), N=$N, run $rep: expected $N rows, found '${got:-nothing}'"
+        [ "$got" = "$N" ] || die "$run: expected $N rows, found '${got:-nothing}'"
         awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f\n", b - a }' >>"$tmp/t.$cfg.$N"
 }
 
-median() {
-        sort -g "$1" | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
 # ------------------------------------------------------------------ header
-git_rev=$(git -C "$top" describe --always --dirty 2>/dev/null || echo unknown)
-mpi_ver=$($MPIEXEC --version 2>/dev/null | head -n 1)
-load_start=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime)
-echo "# mlscan random-scan rate: built-in shell3d (share/examples/shell3d.yaml), method random"
-echo "date       $(date '+%Y-%m-%d %H:%M:%S %z')"
-echo "host       $(uname -n) ($(uname -sm))"
-echo "nproc      $(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN)"
-echo "load avg   $load_start (start)"
-echo "git        $git_rev"
-echo "mlscan     $MLSCAN ($("$MLSCAN" --version 2>/dev/null | head -n 1), binary of $(date -r "$MLSCAN" '+%Y-%m-%d %H:%M:%S' 2>/dev/null || echo '?'))"
-# shellcheck disable=SC2086
-set -- $MPIEXEC
-echo "mpiexec    $MPIEXEC -> $(command -v "$1" || echo "$1: not found") (${mpi_ver:-version unknown})"
+header_start "mlscan random-scan rate: built-in shell3d (share/examples/shell3d.yaml), method random"
 echo "scans      N1 = $N1, N2 = $N2 points, $REPS runs each, wall time (date +%s.%N), medians"
-echo "mpi env    yield_when_idle=$OMPI_MCA_mpi_yield_when_idle oversubscribe=$OMPI_MCA_rmaps_base_oversubscribe binding=$OMPI_MCA_hwloc_base_binding_policy"
-echo
+header_end
 
 # ------------------------------------------------------------------ runs
 # Repetition is the outer loop, so that drifting load on a shared machine spreads over
@@ -168,12 +110,12 @@ while [ "$rep" -le "$REPS" ]; do
         done
         rep=$((rep + 1))
 done
-load_end=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime)
+load_end=$(load_avg)
 
 # ------------------------------------------------------------------ table
 # One summary line per configuration: cfg ranks t1 t2 us_per_point points_per_s
 for cfg in $configs; do
-        echo "$cfg $(ranks_of "$cfg") $(median "$tmp/t.$cfg.$N1") $(median "$tmp/t.$cfg.$N2")"
+        echo "$cfg $(ranks_of "$cfg") $(medians "$tmp/t.$cfg.$N1") $(medians "$tmp/t.$cfg.$N2")"
 done | awk -v n1="$N1" -v n2="$N2" '{
         d = $4 - $3
         if (d > 0) printf "%s %s %s %s %.6f %.1f\n", $1, $2, $3, $4, 1e6 * d / (n2 - n1), (n2 - n1) / d

@@ -32,8 +32,8 @@ top=$(cd "$(dirname "$0")/.." && pwd) || exit 2
 if [ "${QUICK:-0}" = 1 ]; then
         : "${RANKS:=16}" "${EVALS:=1000}" "${SLEEP_MIN:=0.1}" "${SLEEP_MAX:=0.5}" "${TIMEOUT:=300}"
 fi
-MLSCAN=${MLSCAN:-$top/mlscan}
-MPIEXEC=${MPIEXEC:-mpiexec}
+# shellcheck source=common.sh source-path=SCRIPTDIR
+. "$top/bench/common.sh"
 RANKS=${RANKS:-32 64}
 MODES=${MODES:-sync async}
 EVALS=${EVALS:-6000}
@@ -50,23 +50,6 @@ CANDIDATES=${CANDIDATES:-100000}
 SEED=${SEED:-7}
 CC=${CC:-cc}
 PYTHON=${PYTHON:-/usr/bin/python3}
-TIMEOUT=${TIMEOUT:-900}
-
-# The machine-wide MPI settings from doc hpc-stack.md sections 2-3 (overridable).
-: "${OMPI_ALLOW_RUN_AS_ROOT:=1}" "${OMPI_ALLOW_RUN_AS_ROOT_CONFIRM:=1}"
-: "${OMPI_MCA_mpi_yield_when_idle:=1}" "${OMPI_MCA_rmaps_base_oversubscribe:=1}"
-: "${OMPI_MCA_hwloc_base_binding_policy:=none}"
-export OMPI_ALLOW_RUN_AS_ROOT OMPI_ALLOW_RUN_AS_ROOT_CONFIRM OMPI_MCA_mpi_yield_when_idle \
-       OMPI_MCA_rmaps_base_oversubscribe OMPI_MCA_hwloc_base_binding_policy
-
-die() {
-        echo "utilisation.sh: $*" >&2
-        exit 1
-}
-usage() {
-        echo "utilisation.sh: $*" >&2
-        exit 2
-}
 
 case "$EVALS$REPS$TIMEOUT$EPOCHS$PATIENCE$BATCH$INITIAL$PER_GEN$CANDIDATES$SEED" in
 *[!0-9]*) usage "EVALS, REPS, TIMEOUT, EPOCHS, PATIENCE, BATCH, INITIAL, PER_GEN, CANDIDATES and SEED must be integers" ;;
@@ -83,22 +66,10 @@ for m in $MODES; do
         case $m in *[!a-z0-9_]*) usage "bad mode '$m' in MODES" ;; esac
 done
 if [ -z "$RANKS" ] || [ -z "$MODES" ]; then usage "RANKS and MODES must not be empty"; fi
-[ -x "$MLSCAN" ] || die "no mlscan binary at $MLSCAN (build it with make, or set MLSCAN)"
+need_mlscan
 "$PYTHON" -c 'import h5py, numpy' 2>/dev/null || die "$PYTHON cannot import h5py and numpy"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/mlscan-bench.XXXXXX") || die "mktemp -d failed"
-child=
-# a stopped benchmark stops its run too (timeout forwards SIGTERM to mpiexec, mpiexec to the ranks)
-cleanup() {
-        if [ -n "$child" ]; then
-                kill -TERM "$child" 2>/dev/null
-                wait "$child" 2>/dev/null
-        fi
-        rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+make_tmp
 
 # ------------------------------------------------------------------ set-up
 "$CC" -O2 -o "$tmp/sleepy_shell3d" "$top/bench/sleepy_shell3d.c" -lm || die "compiling bench/sleepy_shell3d.c failed"
@@ -154,21 +125,10 @@ for mode in $MODES; do
         fi
 done
 
-now() {
-        date +%s.%N
-}
-
 # parse_log LOG: mlscan's figures, n/a where a line is absent:
 #   phys med low nworkers dispatch us_per_result training proposing io idle total  evaluated good rate elapsed
 parse_log() {
-        awk '
-        function after(s, pre,   i, t) {
-                i = index(s, pre)
-                if (!i) return "n/a"
-                t = substr(s, i + length(pre))
-                if (match(t, /^[-+]?[0-9]+([.][0-9]*)?([eE][-+]?[0-9]+)?/)) return substr(t, 1, RLENGTH)
-                return "n/a"
-        }
+        awk "$awk_after"'
         BEGIN { for (i = 1; i <= 15; i++) v[i] = "n/a" }
         index($0, "time: workers in physics") {
                 s = substr($0, index($0, "time: workers in physics"))
@@ -218,21 +178,10 @@ run_one() {
         n=$1 mode=$2 rep=$3
         out=$tmp/out.$n.$mode.$rep.h5
         log=$tmp/log.$n.$mode.$rep
-        t0=$(now)
         # $MPIEXEC is left unquoted so that it may carry options.
         # shellcheck disable=SC2086
-        timeout "$TIMEOUT" $MPIEXEC -n "$n" "$MLSCAN" run "$tmp/card.$mode.yaml" --output "$out" --force >"$log" 2>&1 &
-        child=$!
-        wait "$child"
-        rc=$?
-        child=
-        t1=$(now)
-        if [ "$rc" -ne 0 ]; then
-                sed 's/^/  | /' "$log" >&2
-                [ "$rc" -eq 124 ] && die "$n ranks, mode $mode, run $rep: timed out after $TIMEOUT s"
-                die "$n ranks, mode $mode, run $rep: exit status $rc"
-        fi
-        wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }')
+        launch "$n ranks, mode $mode, run $rep" "$log" \
+               $MPIEXEC -n "$n" "$MLSCAN" run "$tmp/card.$mode.yaml" --output "$out" --force
         # shellcheck disable=SC2046
         set -- $(parse_log "$log")
         p_phys=$1 p_med=$2 p_low=$3 p_nw=$4 p_disp=$5 p_train=$7 p_prop=$8 p_io=$9
@@ -247,42 +196,12 @@ run_one() {
         rm -f "$out"
 }
 
-# medians CFG: the column-wise medians of $tmp/r.CFG, n/a where a column has no number
-medians() {
-        awk '{ for (i = 1; i <= NF; i++) if ($i != "n/a") { c[i]++; v[i, c[i]] = $i }
-               if (NF > nf) nf = NF }
-        END {
-                for (i = 1; i <= nf; i++) {
-                        k = c[i]
-                        if (!k) { m = "n/a" } else {
-                                for (a = 1; a <= k; a++) for (b = a + 1; b <= k; b++)
-                                        if (v[i, b] + 0 < v[i, a] + 0) { t = v[i, a]; v[i, a] = v[i, b]; v[i, b] = t }
-                                m = (k % 2) ? v[i, (k + 1) / 2] : (v[i, k / 2] + v[i, k / 2 + 1]) / 2
-                        }
-                        printf "%s%s", m, i < nf ? " " : "\n"
-                }
-        }' "$1"
-}
-
 # ------------------------------------------------------------------ header
-git_rev=$(git -C "$top" describe --always --dirty 2>/dev/null || echo unknown)
-mpi_ver=$($MPIEXEC --version 2>/dev/null | head -n 1)
-load_start=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime)
-echo "# mlscan worker utilisation: dnnr scan of shell3d through an external program sleeping U[$SLEEP_MIN, $SLEEP_MAX] s per point"
-echo "date       $(date '+%Y-%m-%d %H:%M:%S %z')"
-echo "host       $(uname -n) ($(uname -sm))"
-echo "nproc      $(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN)"
-echo "load avg   $load_start (start)"
-echo "git        $git_rev"
-echo "mlscan     $MLSCAN ($("$MLSCAN" --version 2>/dev/null | head -n 1), binary of $(date -r "$MLSCAN" '+%Y-%m-%d %H:%M:%S' 2>/dev/null || echo '?'))"
-# shellcheck disable=SC2086
-set -- $MPIEXEC
-echo "mpiexec    $MPIEXEC -> $(command -v "$1" || echo "$1: not found") (${mpi_ver:-version unknown})"
+header_start "mlscan worker utilisation: dnnr scan of shell3d through an external program sleeping U[$SLEEP_MIN, $SLEEP_MAX] s per point"
 echo "scan       $EVALS evaluations, seed $SEED; model hidden [$HIDDEN], epochs $EPOCHS, patience $PATIENCE, batch $BATCH;"
 echo "           search initial $INITIAL, per generation $PER_GEN, candidates $CANDIDATES"
 echo "runs       ranks: $RANKS; run.mode: $MODES; $REPS run(s) each; wall time from outside (date +%s.%N), medians"
-echo "mpi env    yield_when_idle=$OMPI_MCA_mpi_yield_when_idle oversubscribe=$OMPI_MCA_rmaps_base_oversubscribe binding=$OMPI_MCA_hwloc_base_binding_policy"
-echo
+header_end
 
 # ------------------------------------------------------------------ runs
 rep=1
@@ -294,7 +213,7 @@ while [ "$rep" -le "$REPS" ]; do
         done
         rep=$((rep + 1))
 done
-load_end=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime)
+load_end=$(load_avg)
 
 # ------------------------------------------------------------------ table
 : >"$tmp/summary"
