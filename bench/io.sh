@@ -19,6 +19,8 @@
 #   MPIEXEC       MPI launcher, may hold args        (default: mpiexec)
 #   RANKS         rank count (one)                   (default: 64)
 #   N             points of the scan                 (default: 1000000)
+#   SHARE         run.checkpoint_max_share (unset: the default 0.01; 0 takes every checkpoint,
+#                 which measures a checkpoint's fixed cost)
 #   CKPTS         run.checkpoint_seconds settings; `default` leaves the key out (the built-in
 #                 default, 60 s); the first one is also the resume's   (default: "default 1")
 #   RESUME_EXTRA  points the resumed run and the fresh baseline evaluate  (default: 1000)
@@ -67,6 +69,10 @@ make_card() {
                 grep -q "^[[:space:]]*checkpoint_seconds: $3\$" "$1" || die "could not set run.checkpoint_seconds in $card_in"
         fi
         grep -q "^[[:space:]]*evaluations: $2\$" "$1" || die "could not set stop.evaluations in $card_in"
+        if [ -n "${SHARE:-}" ]; then # run.checkpoint_max_share (unset: the default, 0.01)
+                sed -i "s/^run:\$/run:\n  checkpoint_max_share: $SHARE/" "$1" || die "sed failed"
+                grep -q "^  checkpoint_max_share: $SHARE\$" "$1" || die "could not set run.checkpoint_max_share"
+        fi
 }
 for c in $CKPTS; do
         make_card "$tmp/card.$c.yaml" "$N" "$c"
@@ -121,7 +127,7 @@ run_mlscan() {
 
 # ------------------------------------------------------------------ header
 header_start "mlscan checkpoint and resume cost: random scan of the built-in shell3d"
-echo "runs       $RANKS ranks; $N points; run.checkpoint_seconds: $CKPTS; resume +$RESUME_EXTRA points; $REPS run(s) each; medians"
+echo "runs       $RANKS ranks; $N points; run.checkpoint_seconds: $CKPTS; checkpoint_max_share: ${SHARE:-default (0.01)}; resume +$RESUME_EXTRA points; $REPS run(s) each; medians"
 echo "tmp        $tmp ($(df -h "$tmp" 2>/dev/null | awk 'NR == 2 { print $1 ", " $4 " free" }'))"
 header_end
 
