@@ -274,9 +274,19 @@ static bool dispatch(struct lead *l, int worker)
         return true;
 }
 
+/*
+ * fill_workers - every worker's first slot, then every second one, ... Near the end of the
+ * budget (fewer points left than workers) only first slots: the last points go to idle
+ * workers instead of queueing behind running ones, so the workers finish together.
+ */
 static void fill_workers(struct lead *l)
 {
-        for (int slot = 0; slot < l->inflight_max; slot++)
+        const struct mls_card *c = l->card;
+        int slots = l->inflight_max;
+
+        if (c->max_evaluations > 0 && c->max_evaluations - run_points(l) < l->size - 1)
+                slots = 1;
+        for (int slot = 0; slot < slots; slot++)
                 for (int w = 1; w < l->size; w++)
                         if (l->inflight[w] <= slot && !dispatch(l, w))
                                 return;
@@ -898,9 +908,7 @@ static mls_rc lead_workers(struct lead *l)
 
                 if (w == -1 || mls_stop_signal())
                         break;
-                /* The returning rank first; then every idle one (the method may have been waiting). */
-                if (w >= 0)
-                        dispatch(l, w);
+                /* idle workers first, then second slots (the method may have been waiting) */
                 ahead_take(l);
                 ahead_submit(l, false);
                 fill_workers(l);
