@@ -236,8 +236,13 @@ static bool next_point(struct lead *l, int64_t *id, const double **u)
         *id = mls_dataset_propose(&l->ds, l->queue_u + l->queue_next * d, l->queue_origin[l->queue_next],
                                   l->queue_gen[l->queue_next]);
         *u = l->ds.u + *id * d;
-        if (l->gens.n > 0 && !filled)
+        if (l->gens.n > 0 && !filled) {
+                struct mls_gen_row *r = &l->gens.row[l->queue_gen[l->queue_next]];
+
+                if (r->queued > 0)
+                        r->queued--;
                 mls_gens_dispatched(&l->gens, l->queue_gen[l->queue_next]);
+        }
         l->queue_next++;
         return true;
 }
@@ -827,6 +832,7 @@ static void ahead_take(struct lead *l)
                 return;
         }
         gen_started(l, &g->info);
+        l->gens.row[l->gens.n - 1].queued = g->n; /* complete only when these are out and back */
         queue_reserve(l, g->n);
         memcpy(l->queue_u + l->queue_n * d, g->u, (size_t)(g->n * d) * sizeof(double));
         memcpy(l->queue_origin + l->queue_n, g->origin, (size_t)g->n * sizeof(int8_t));

@@ -93,7 +93,7 @@ int64_t mls_gens_close(struct mls_gens *g, const struct mls_dataset *ds, double 
         while (g->complete < g->n) {
                 struct mls_gen_row *r = &g->row[g->complete];
 
-                if (!all && (g->complete == g->n - 1 || r->evaluated < r->proposed))
+                if (!all && (g->complete == g->n - 1 || r->evaluated < r->proposed || r->queued > 0))
                         break;
                 r->efficiency = r->evaluated ? (double)r->good / (double)r->evaluated : 0.0;
                 r->total_evaluated = ds->n_done - ds->n_seed;

@@ -29,6 +29,7 @@ struct mls_gen_row {
         double physics_seconds; /* the workers' wall time evaluating this generation's points */
         /* rank 0's main thread while this was the newest generation: results and dispatch, checkpoints, waiting */
         double dispatch_seconds, io_seconds, idle_seconds;
+        int64_t queued; /* not a column: points of it still in rank 0's queue (async), not yet dispatched */
 };
 
 struct mls_gens {
@@ -48,7 +49,8 @@ void mls_gens_result(struct mls_gens *g, int32_t gen, bool good, double seconds)
 /* mls_gens_fill - a random fill-in point joined generation @gen and left. */
 void mls_gens_fill(struct mls_gens *g, int32_t gen);
 /*
- * mls_gens_close - mark complete every generation whose points are all back and that is not
+ * mls_gens_close - mark complete every generation whose points are all dispatched (queued 0)
+ * and back and that is not
  * the newest one (or, with @all, every generation: the end of the run), filling in the run's
  * totals from @ds and printing one progress line each. Returns how many were completed.
  */

@@ -6,6 +6,7 @@
 # (2) A dnnr scan on 4 ranks, stopped by SIGTERM and resumed on 3 ranks, ends with ids 0..N-1
 # once each, every point evaluated (none left interrupted), the time columns in /generations
 # and the two "time:" lines. (3) A kill -9 of the whole job and a resume give the same.
+# (4) Generations queued behind each other are counted right. (5) An older format is refused.
 . "${top_srcdir:-.}/tests/mpi/lib.sh"
 need_h5py
 export TOY="$top_srcdir/share/examples/toy_shell.sh" MODE=async
@@ -78,4 +79,32 @@ launch 4 "$MLSCAN" "$tmp/full.yaml" -o "$tmp/kill.h5" --resume > "$tmp/kresume.l
 grep "resuming" "$tmp/kresume.log"
 check_rows "$tmp/kill.h5" $N 3 || fail "killed and resumed (async): file checks"
 pgrep -f "$tmp/slow_shell.sh" > /dev/null && fail "physics programs survived"
+
+# (4) instant physics, slow training (generations queue up behind each other): every
+# generation's points all went out and came back and are counted once (proposed = evaluated > 0,
+# nfill <= nrandom, the sum is the run); a generation was once closed before its points left
+sed -e 's/mode: sync/mode: async/' -e 's/evaluations: 5000/evaluations: 4000/' "$cases/methods/shell3d.yaml" > "$tmp/fill.yaml"
+echo "model: {hidden: [128, 128, 128], epochs: 300, patience: 0}" >> "$tmp/fill.yaml"
+launch 4 "$MLSCAN" "$tmp/fill.yaml" -o "$tmp/fill.h5" -q || fail "fill-in run exited $?"
+"$PYTHON3" - "$tmp/fill.h5" <<'PY' || fail "fill-in run: file checks"
+import sys, h5py, numpy as np
+f = h5py.File(sys.argv[1], "r"); p = f["points"]; n = p.attrs["rows"]
+assert n == 4000 and (np.sort(p["id"][:n]) == np.arange(n)).all()
+g = f["generations"]; ng = g.attrs["rows"]
+fill, prop, ev, rnd = (g[c][:ng] for c in ("nfill", "proposed", "evaluated", "nrandom"))
+assert (prop == ev).all() and (ev > 0).all(), (prop, ev)
+assert (fill <= rnd).all(), (fill, rnd)
+assert prop.sum() == n, (prop.sum(), n)
+print(f"{ng} generations, {fill.sum()} random fill-ins of {n} points")
+PY
+
+# (5) a file of an older output format is refused on resume with one line, and left as it was
+cp "$tmp/fill.h5" "$tmp/old.h5"
+"$PYTHON3" -c "import h5py; h5py.File('$tmp/old.h5', 'r+').attrs['format_version'] = 2"
+sum0=$(md5sum < "$tmp/old.h5")
+sed 's/evaluations: 4000/evaluations: 5000/' "$tmp/fill.yaml" > "$tmp/more.yaml"
+launch 1 "$MLSCAN" "$tmp/more.yaml" -o "$tmp/old.h5" --resume > "$tmp/old.log" 2>&1 && fail "a format-2 file was resumed"
+cat "$tmp/old.log"
+grep -q "is in output format 2; this mlscan resumes format 3 only" "$tmp/old.log" || fail "no format line"
+[ "$(md5sum < "$tmp/old.h5")" = "$sum0" ] || fail "the refused file was changed"
 echo PASS
