@@ -3,9 +3,12 @@
  * trains on the snapshot and proposes; the thread then saves the method's state and copies its
  * network, so that the main thread can checkpoint them while the next job runs. No MPI here.
  */
+#define _GNU_SOURCE /* gettid */
 #include <config.h>
 
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,6 +134,12 @@ static void *run(void *arg)
         struct mls_ahead *a = arg;
 
         mls_nn_threads(a->threads);
+        /*
+         * Below the main thread (Linux: nice applies per thread): on cores it shares, the
+         * dispatch that keeps every worker busy goes first, training takes what is left.
+         */
+        if (setpriority(PRIO_PROCESS, (id_t)gettid(), 10) != 0)
+                MLS_LOG(MLS_LOG_DEBUG, "could not lower the learning thread's priority");
         pthread_mutex_lock(&a->mu);
         for (;;) {
                 while (atomic_load(&a->phase) != RUNNING && atomic_load(&a->phase) != QUIT)
@@ -252,7 +261,7 @@ bool mls_ahead_take(mls_ahead *a, struct mls_ahead_gen *into)
 {
         struct mls_ahead_gen t;
 
-        mls_ahead_wait(a);
+        /* never waits: the main thread calls this after every result */
         if (atomic_load(&a->phase) != READY)
                 return false;
         t = *into;

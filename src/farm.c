@@ -201,13 +201,20 @@ static bool sync_propose(struct lead *l)
 
 /*
  * fill_in - run.mode async, nothing queued: a uniform random point joins the newest
- * generation, so that no worker waits for rank 0's learning thread.
+ * generation, so that no worker waits for rank 0's learning thread; at most as many as that
+ * generation proposed (at least 2 x inflight per worker), then the workers wait: when the
+ * physics is much faster than training (toy models), the scan stays a learning scan.
  */
 static bool fill_in(struct lead *l)
 {
         int d = l->card->nparams;
+        int64_t cap = 2 * (int64_t)l->inflight_max * (l->size - 1);
 
         if (l->gens.n == 0)
+                return false;
+        if (l->latest.n > cap)
+                cap = l->latest.n;
+        if (l->gens.row[l->gens.n - 1].nfill >= cap)
                 return false;
         queue_reserve(l, 1);
         for (int j = 0; j < d; j++)
@@ -909,7 +916,9 @@ static mls_rc lead_workers(struct lead *l)
 
         ahead_submit(l, false);
         fill_workers(l);
-        while (rc == MLS_OK && l->busy > 0) {
+        /* async: the workers may all wait for the learning thread (see fill_in()) */
+        while (rc == MLS_OK && (l->busy > 0 || (l->ahead && !budget_spent(l) && !l->stop_sig &&
+                                                (mls_ahead_busy(l->ahead) || mls_ahead_ready(l->ahead))))) {
                 int w = receive_one(l, true, true, &kind);
 
                 if (w == -1 || mls_stop_signal())
@@ -1230,6 +1239,30 @@ static void evaluate(struct worker *wk)
                 MLS_ABORT("sending the result of point %lld failed", (long long)row.id);
 }
 
+/*
+ * wait_for_lead - the next message from rank 0, polled: spin briefly, then sleep 50 us doubling
+ * to 1 ms. MPI_Probe would busy-wait (yielding, with mpi_yield_when_idle) and, on shared cores,
+ * take the CPU from rank 0 exactly when rank 0 is slow to dispatch.
+ */
+static void wait_for_lead(MPI_Comm comm, MPI_Status *st)
+{
+        struct timespec nap = {0, 0};
+        int flag = 0;
+
+        for (long spins = 0;; spins++) {
+                if (MPI_Iprobe(0, MPI_ANY_TAG, comm, &flag, st) != MPI_SUCCESS)
+                        MLS_ABORT("waiting for rank 0 failed");
+                if (flag)
+                        return;
+                if (spins > 100) {
+                        nap.tv_nsec = nap.tv_nsec ? nap.tv_nsec * 2 : 50000;
+                        if (nap.tv_nsec > 1000000)
+                                nap.tv_nsec = 1000000;
+                        nanosleep(&nap, NULL);
+                }
+        }
+}
+
 static mls_rc work(MPI_Comm comm, const struct mls_card *card, mls_store *store, struct mls_evaluator *ev)
 {
         struct worker wk = {.comm = comm, .d = card->nparams, .ev = ev, .store = store};
@@ -1254,8 +1287,7 @@ static mls_rc work(MPI_Comm comm, const struct mls_card *card, mls_store *store,
                         mls_evaluator_release(wk.ev);
                         wk.released = true;
                 }
-                if (MPI_Probe(0, MPI_ANY_TAG, comm, &st) != MPI_SUCCESS)
-                        MLS_ABORT("waiting for rank 0 failed");
+                wait_for_lead(comm, &st);
                 switch (st.MPI_TAG) {
                 case MLS_TAG_POINT:
                         if (MPI_Recv(wk.in, HEAD_POINT + d, MPI_DOUBLE, 0, MLS_TAG_POINT, comm,

@@ -64,7 +64,7 @@ bool mls_ahead_ready(mls_ahead *a);
 void mls_ahead_wait(mls_ahead *a);
 /*
  * mls_ahead_take - swap the finished job's results into @into (whose old contents the next job
- * reuses); false when no job has finished. The thread is idle after.
+ * reuses); false (at once, without waiting) when no job has finished. The thread is idle after.
  */
 bool mls_ahead_take(mls_ahead *a, struct mls_ahead_gen *into);
 void mls_ahead_gen_init(struct mls_ahead_gen *g);

@@ -80,7 +80,7 @@ grep "resuming" "$tmp/kresume.log"
 check_rows "$tmp/kill.h5" $N 3 || fail "killed and resumed (async): file checks"
 pgrep -f "$tmp/slow_shell.sh" > /dev/null && fail "physics programs survived"
 
-# (4) instant physics, slow training (generations queue up behind each other): every
+# (4) instant physics, slow training (fill-ins; generations queue up behind each other): every
 # generation's points all went out and came back and are counted once (proposed = evaluated > 0,
 # nfill <= nrandom, the sum is the run); a generation was once closed before its points left
 sed -e 's/mode: sync/mode: async/' -e 's/evaluations: 5000/evaluations: 4000/' "$cases/methods/shell3d.yaml" > "$tmp/fill.yaml"
@@ -95,6 +95,10 @@ fill, prop, ev, rnd = (g[c][:ng] for c in ("nfill", "proposed", "evaluated", "nr
 assert (prop == ev).all() and (ev > 0).all(), (prop, ev)
 assert (fill <= rnd).all(), (fill, rnd)
 assert prop.sum() == n, (prop.sum(), n)
+# training (300 epochs) is far slower than the instant physics: random fill-ins kept the
+# workers busy, at most as many as the generation's own points
+assert fill.sum() > 0, "no fill-ins"
+assert (fill <= prop - fill).all(), (fill, prop)
 print(f"{ng} generations, {fill.sum()} random fill-ins of {n} points")
 PY
 
