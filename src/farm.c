@@ -87,9 +87,10 @@ struct lead {
         int64_t *fresh, nfresh, fresh_cap; /* ids evaluated since the snapshot was last updated */
         int64_t first_open;                /* every id below is evaluated */
         /* time accounting of the main thread (seconds): see time_report() */
-        double t_dispatch, t_io, t_idle, t_train, t_propose, t_loop0;
-        double gen_mark[3]; /* t_dispatch, t_io, t_idle when the newest generation started */
-        int64_t results;    /* results received in this part of the run */
+        double t_io, t_idle, t_train, t_propose, t_loop0;
+        double gen_mark
+                [4]; /* the time, t_io, t_idle, t_train + t_propose when the newest generation was last charged */
+        int64_t results; /* results received in this part of the run */
 };
 
 /* ------------------------------------------------------------------ rank 0 */
@@ -149,22 +150,45 @@ static void queue_reserve(struct lead *l, int64_t more)
         }
 }
 
-/* gen_started - generation @info starts: the time columns of the one before it are final. */
-static void gen_started(struct lead *l, const struct mls_gen_info *info)
+/*
+ * dispatch_time - what rank 0's main thread spent receiving, recording and dispatching out of
+ * @wall seconds: the rest of @idle waiting, @io in checkpoints and (sync mode: the main thread
+ * learns itself) @learn training and proposing.
+ */
+static double dispatch_time(const struct lead *l, double wall, double idle, double io, double learn)
 {
+        double t = wall - idle - io - (l->async ? 0.0 : learn);
+
+        return t > 0 ? t : 0.0;
+}
+
+/* charge_newest - the newest generation's time columns get rank 0's time since the last charge. */
+static void charge_newest(struct lead *l)
+{
+        double now = mls_now(), learn = l->t_train + l->t_propose;
+
         if (l->gens.n > 0) {
                 struct mls_gen_row *r = &l->gens.row[l->gens.n - 1];
+                double io = l->t_io - l->gen_mark[1], idle = l->t_idle - l->gen_mark[2];
 
-                r->dispatch_seconds += l->t_dispatch - l->gen_mark[0];
-                r->io_seconds += l->t_io - l->gen_mark[1];
-                r->idle_seconds += l->t_idle - l->gen_mark[2];
+                r->io_seconds += io;
+                r->idle_seconds += idle;
+                r->dispatch_seconds +=
+                        dispatch_time(l, now - l->gen_mark[0], idle, io, learn - l->gen_mark[3]);
         }
-        l->gen_mark[0] = l->t_dispatch;
+        l->gen_mark[0] = now;
         l->gen_mark[1] = l->t_io;
         l->gen_mark[2] = l->t_idle;
-        mls_gens_start(&l->gens, info);
+        l->gen_mark[3] = learn;
+}
+
+/* gen_started - generation @info starts: the one before it gets its last share of the time. */
+static void gen_started(struct lead *l, const struct mls_gen_info *info)
+{
         l->t_train += info->train_seconds;
         l->t_propose += info->propose_seconds;
+        charge_newest(l);
+        mls_gens_start(&l->gens, info);
 }
 
 /* sync_propose - run.mode sync (or no learning): the method proposes in this thread. */
@@ -351,6 +375,20 @@ static enum msg_kind on_result(struct lead *l, const double *msg, int worker)
 }
 
 /*
+ * nap_after - a polling loop's pause after its @spins-th empty poll: none for the first @free
+ * ones, then a sleep of 50 us doubling to 1 ms (*@nap keeps the length): never a busy core.
+ */
+static void nap_after(long spins, long free, struct timespec *nap)
+{
+        if (spins <= free)
+                return;
+        nap->tv_nsec = nap->tv_nsec ? nap->tv_nsec * 2 : 50000;
+        if (nap->tv_nsec > 1000000)
+                nap->tv_nsec = 1000000;
+        nanosleep(nap, NULL);
+}
+
+/*
  * receive_one - wait for one message from a worker, record it and return the rank that sent
  * it; -1 when a stop signal arrived first (polled: a blocking receive would not notice it),
  * -2 (with @wake) when rank 0's learning thread finished a generation or a checkpoint is due
@@ -376,13 +414,7 @@ static int receive_one(struct lead *l, bool stoppable, bool wake, enum msg_kind 
                         l->t_idle += mls_now() - t0;
                         return stoppable && mls_stop_signal() ? -1 : -2;
                 }
-                /* spin briefly, then sleep 50 us doubling to 1 ms: rank 0 never burns a core */
-                if (++spins > 200) {
-                        nap.tv_nsec = nap.tv_nsec ? nap.tv_nsec * 2 : 50000;
-                        if (nap.tv_nsec > 1000000)
-                                nap.tv_nsec = 1000000;
-                        nanosleep(&nap, NULL);
-                }
+                nap_after(++spins, 200, &nap);
         }
         t1 = mls_now();
         if (spins > 0)
@@ -562,12 +594,11 @@ static mls_rc restore(struct lead *l, const struct mls_rows *pts, struct mls_blo
                 l->gens.written = written;
                 l->gens_at_checkpoint = complete;
         }
-        if ((mls_blob_get_i64(b) != 0) !=
-            (l->card->mode == MLS_MODE_ASYNC && l->ops->learns && l->size > 1)) {
+        if ((mls_blob_get_i64(b) != 0) != l->async) {
                 rc = restore_fail("the run was started in another run.mode or with one rank", -1);
                 goto out;
         }
-        if (l->card->mode == MLS_MODE_ASYNC && l->ops->learns && l->size > 1)
+        if (l->async)
                 mls_blob_get(b, trng, sizeof(*trng));
         if (b->bad) {
                 rc = restore_fail("the state ends early", -1);
@@ -639,10 +670,7 @@ static void time_report(struct lead *l, const double *all)
                                      (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
                                              (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec);
         }
-        /* in sync mode the main thread trains and proposes itself; in async mode a thread does */
-        dispatch = wall - l->t_idle - l->t_io - (l->async ? 0.0 : shown_train + shown_prop);
-        if (dispatch < 0)
-                dispatch = 0;
+        dispatch = dispatch_time(l, wall, l->t_idle, l->t_io, shown_train + shown_prop);
         if (wall <= 0)
                 wall = 1e-9;
         MLS_LOG_ROOT(MLS_LOG_INFO,
@@ -666,6 +694,7 @@ static mls_rc checkpoint(struct lead *l, enum ckpt_mode mode)
         int left = l->size - 1;
         mls_rc rc;
 
+        charge_newest(l); /* before this checkpoint's own waiting, which counts as I/O */
         if (l->async) {
                 if (l->latest.has_net) {
                         nst = &l->latest.net;
@@ -996,7 +1025,6 @@ static mls_rc lead(MPI_Comm comm, const struct mls_card *card, mls_store *store,
         int d = card->nparams, m = card->nobs;
         int64_t failed = 0;
         mls_rc rc = MLS_OK;
-        bool async;
 
         MPI_Comm_size(comm, &l.size);
         l.inflight_max = opts->inflight > 0 ? opts->inflight : 2;
@@ -1017,8 +1045,8 @@ static mls_rc lead(MPI_Comm comm, const struct mls_card *card, mls_store *store,
         if (card->has_search && !l.ops->learns)
                 MLS_LOG_ROOT(MLS_LOG_WARN, "the run card's search section is not used by method %s",
                              l.ops->name);
-        async = card->mode == MLS_MODE_ASYNC && l.ops->learns && l.size > 1;
-        if (async) {
+        l.async = card->mode == MLS_MODE_ASYNC && l.ops->learns && l.size > 1;
+        if (l.async) {
                 /* Generations follow the worker count: every worker gets 2 x inflight points of each. */
                 int64_t least = 2 * (int64_t)l.inflight_max * (l.size - 1);
 
@@ -1060,9 +1088,8 @@ static mls_rc lead(MPI_Comm comm, const struct mls_card *card, mls_store *store,
         MLS_LOG_ROOT(MLS_LOG_INFO, "run '%s': method %s, %d parameters, %d rank%s (%d evaluating), output %s",
                      card->name, l.ops->name, d, l.size, l.size > 1 ? "s" : "", l.size > 1 ? l.size - 1 : 1,
                      card->output);
-        l.t_loop0 = mls_now();
-        l.async = async;
-        if (rc == MLS_OK && async)
+        l.t_loop0 = l.gen_mark[0] = mls_now();
+        if (rc == MLS_OK && l.async)
                 ahead_begin(&l, &trng);
         if (rc == MLS_OK)
                 rc = l.size == 1 ? lead_alone(&l) : lead_workers(&l);
@@ -1093,7 +1120,7 @@ static mls_rc lead(MPI_Comm comm, const struct mls_card *card, mls_store *store,
                 rc = MLS_STOPPED;
         mls_ahead_stop(&l.ahead);
         l.ops->destroy(&l.state);
-        if (async)
+        if (l.async)
                 mls_ahead_gen_fini(&l.latest);
         free(l.fresh);
         mls_gens_fini(&l.gens);
@@ -1240,26 +1267,21 @@ static void evaluate(struct worker *wk)
 }
 
 /*
- * wait_for_lead - the next message from rank 0, polled: spin briefly, then sleep 50 us doubling
- * to 1 ms. MPI_Probe would busy-wait (yielding, with mpi_yield_when_idle) and, on shared cores,
- * take the CPU from rank 0 exactly when rank 0 is slow to dispatch.
+ * wait_for_lead - the next message from rank 0, polled with nap_after(). MPI_Probe would
+ * busy-wait (yielding, with mpi_yield_when_idle) and, on shared cores, take the CPU from rank 0
+ * exactly when rank 0 is slow to dispatch.
  */
 static void wait_for_lead(MPI_Comm comm, MPI_Status *st)
 {
         struct timespec nap = {0, 0};
         int flag = 0;
 
-        for (long spins = 0;; spins++) {
+        for (long spins = 1;; spins++) {
                 if (MPI_Iprobe(0, MPI_ANY_TAG, comm, &flag, st) != MPI_SUCCESS)
                         MLS_ABORT("waiting for rank 0 failed");
                 if (flag)
                         return;
-                if (spins > 100) {
-                        nap.tv_nsec = nap.tv_nsec ? nap.tv_nsec * 2 : 50000;
-                        if (nap.tv_nsec > 1000000)
-                                nap.tv_nsec = 1000000;
-                        nanosleep(&nap, NULL);
-                }
+                nap_after(spins, 100, &nap);
         }
 }
 

@@ -51,11 +51,7 @@ static int open_pidfd(pid_t pid)
 #endif
 }
 
-/*
- * wait_exit - wait up to @timeout seconds (< 0: forever) for @pid to exit, leaving it a
- * zombie (so its process group stays reserved). 1 when it has exited, 0 at the timeout,
- * -1 when @stoppable and a stop signal arrived first (checked at least every 0.1 s).
- */
+/* mls_proc_set_idle()'s call-back, called while wait_exit() waits */
 static struct {
         void (*fn)(void *);
         void *arg;
@@ -69,6 +65,11 @@ void mls_proc_set_idle(void (*fn)(void *), void *arg, double every)
         idle.every = every > 0 ? every : 0.1;
 }
 
+/*
+ * wait_exit - wait up to @timeout seconds (< 0: forever) for @pid to exit, leaving it a
+ * zombie (so its process group stays reserved). 1 when it has exited, 0 at the timeout,
+ * -1 when @stoppable and a stop signal arrived first (checked at least every 0.1 s).
+ */
 static int wait_exit(pid_t pid, int pidfd, double timeout, bool stoppable, siginfo_t *info)
 {
         double end = now() + timeout, step = 50e-6;
